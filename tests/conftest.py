@@ -1,0 +1,61 @@
+"""Shared fixtures: one real embedding model per session, a seed index per module, isolated folders."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+for _name in list(os.environ):  # the user's own settings must not leak into tests
+    if _name.startswith("RAG_"):
+        del os.environ[_name]
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import rag  # noqa: E402
+from rag.embeddings import SentenceTransformerEmbedder  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+class CountingEmbedder:
+    """The real embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.max_tokens = inner.max_tokens
+        self.calls = 0
+        self.texts = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        self.texts += len(texts)
+        return self.inner.embed(texts)
+
+    def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        return self.inner.token_offsets(texts)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture()
+def counting(embedder: SentenceTransformerEmbedder) -> CountingEmbedder:
+    return CountingEmbedder(embedder)
+
+
+@pytest.fixture(scope="module")
+def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> rag.Index:
+    index = rag.open_index(tmp_path_factory.mktemp("seed-index"), embedder=embedder, corpus=SEEDS)
+    report = index.ingest(SEEDS, progress=False)
+    assert report.failed == [] and report.chunks > 0
+    return index

@@ -1,0 +1,240 @@
+"""rag.generation through real litellm and real HTTP, against the scripted FakeLLM server.
+
+Fault tests use retries=0 and short timeouts so the file runs in a few seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from rag.errors import ConfigError, LLMError
+from rag.generation import LLMConfig, complete, describe, stream
+
+try:
+    from tests.fakellm import FakeLLM, closed_port_url
+except ImportError:  # tests/ is not a package and only it is on sys.path
+    from fakellm import FakeLLM, closed_port_url  # type: ignore[no-redef]
+
+MODEL = "openai/test-model"
+MESSAGES = [
+    {"role": "system", "content": "Answer from the context only."},
+    {"role": "user", "content": "Context: Paris is the capital of France.\n\nQuestion: capital of France?"},
+]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLLM]:
+    with FakeLLM() as server:
+        yield server
+
+
+def config(fake: FakeLLM, **overrides: object) -> LLMConfig:
+    settings: dict[str, object] = {"api_base": fake.base_url, "timeout": 5.0, "retries": 0}
+    settings.update(overrides)
+    return LLMConfig(MODEL, **settings)  # type: ignore[arg-type]
+
+
+def assert_one_line(error: LLMError) -> None:
+    text = str(error)
+    assert text.startswith(f"LLM {MODEL}")
+    assert "\n" not in text and "Traceback" not in text
+    assert len(text) < 300
+
+
+# ---- success -----------------------------------------------------------------------------------
+
+
+def test_complete_returns_the_reply_and_sends_the_messages_exactly(fake: FakeLLM) -> None:
+    fake.reply("Paris is the capital of France [1].")
+    answer = complete(MESSAGES, config(fake))
+    assert answer == "Paris is the capital of France [1]."
+    assert len(fake.requests) == 1
+    sent = fake.requests[0]
+    assert sent["messages"] == MESSAGES
+    assert sent["model"] == "test-model"  # the "openai/" provider prefix is stripped
+    assert sent["temperature"] == 0.0
+    assert sent["max_tokens"] == 800
+    assert not sent.get("stream")
+    assert fake.headers[0]["authorization"] == "Bearer sk-no-key"  # dummy key when api_base has none
+
+
+def test_explicit_api_key_is_sent(fake: FakeLLM) -> None:
+    fake.reply("ok")
+    complete(MESSAGES, config(fake, api_key="sk-real"))
+    assert fake.headers[0]["authorization"] == "Bearer sk-real"
+
+
+def test_stream_yields_several_deltas_that_join_to_the_reply(fake: FakeLLM) -> None:
+    text = "Paris is the capital of France, as the context says [1]."
+    fake.reply(text)
+    deltas = list(stream(MESSAGES, config(fake)))
+    assert len(deltas) >= 2
+    assert all(isinstance(d, str) and d for d in deltas)
+    assert "".join(deltas) == text
+    assert fake.requests[0]["stream"] is True
+    assert fake.requests[0]["messages"] == MESSAGES
+
+
+def test_empty_answer_is_an_error(fake: FakeLLM) -> None:
+    fake.reply("")
+    with pytest.raises(LLMError) as info:
+        complete(MESSAGES, config(fake))
+    assert info.value.kind == "unknown"
+    assert "empty answer" in str(info.value)
+    fake.reply("   ")
+    with pytest.raises(LLMError) as info:
+        list(stream(MESSAGES, config(fake)))
+    assert info.value.kind == "unknown"
+
+
+# ---- HTTP errors -------------------------------------------------------------------------------
+
+HTTP_FAULTS = [
+    (429, "Rate limit reached", None, "rate_limit", "is rate-limited (429)"),
+    (500, "boom", None, "server", "server error (500)"),
+    (503, "overloaded", None, "server", "server error (503)"),
+    (401, "Incorrect API key provided: sk-no-key", None, "auth", "rejected the API key (401)"),
+    (403, "forbidden", None, "auth", "rejected the API key (403)"),
+    (
+        400,
+        "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens.",
+        "context_length_exceeded",
+        "context_length",
+        "the prompt is longer than the model's context window",
+    ),
+    (400, "Invalid value for 'temperature'", None, "bad_request", "rejected the request (400)"),
+    (404, "The model `test-model` does not exist", "model_not_found", "bad_request", "rejected the request (404)"),
+]
+
+
+@pytest.mark.parametrize("use_stream", [False, True], ids=["complete", "stream"])
+@pytest.mark.parametrize(("status", "message", "code", "kind", "phrase"), HTTP_FAULTS, ids=lambda v: str(v)[:12])
+def test_http_errors_become_llm_errors(
+    fake: FakeLLM, use_stream: bool, status: int, message: str, code: str | None, kind: str, phrase: str
+) -> None:
+    fake.fail(status, message, code)
+    with pytest.raises(LLMError) as info:
+        if use_stream:
+            list(stream(MESSAGES, config(fake)))
+        else:
+            complete(MESSAGES, config(fake))
+    assert info.value.kind == kind
+    assert phrase in str(info.value)
+    assert "sk-no-key" not in str(info.value)
+    assert_one_line(info.value)
+    assert len(fake.requests) == 1  # retries=0: exactly one attempt
+
+
+def test_unscripted_request_fails_loudly(fake: FakeLLM) -> None:
+    with pytest.raises(LLMError) as info:
+        complete(MESSAGES, config(fake))
+    assert info.value.kind == "server"
+    assert "no scripted reply" in str(info.value)
+
+
+# ---- network faults ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("use_stream", [False, True], ids=["complete", "stream"])
+def test_hang_longer_than_timeout_is_a_timeout(fake: FakeLLM, use_stream: bool) -> None:
+    fake.hang(3.0)
+    started = time.monotonic()
+    with pytest.raises(LLMError) as info:
+        if use_stream:
+            list(stream(MESSAGES, config(fake, timeout=1.0)))
+        else:
+            complete(MESSAGES, config(fake, timeout=1.0))
+    assert time.monotonic() - started < 2.5
+    assert info.value.kind == "timeout"
+    assert str(info.value) == f"LLM {MODEL} timed out after 1s"
+
+
+@pytest.mark.parametrize("use_stream", [False, True], ids=["complete", "stream"])
+def test_closed_port_is_a_connection_error(use_stream: bool) -> None:
+    url = closed_port_url()
+    cfg = LLMConfig(MODEL, api_base=url, timeout=2.0, retries=0)
+    with pytest.raises(LLMError) as info:
+        if use_stream:
+            list(stream(MESSAGES, cfg))
+        else:
+            complete(MESSAGES, cfg)
+    assert info.value.kind == "connection"
+    assert str(info.value) == f"LLM {MODEL}: connection refused at {url}"
+
+
+def test_connection_dropped_mid_stream_raises_after_partial_deltas(fake: FakeLLM) -> None:
+    fake.break_stream("Paris is the capital of France, as the context says.")
+    received: list[str] = []
+    with pytest.raises(LLMError) as info:
+        for delta in stream(MESSAGES, config(fake)):
+            received.append(delta)
+    assert received, "some deltas arrive before the connection drops"
+    assert info.value.kind == "connection"
+    assert "dropped before the answer was complete" in str(info.value)
+    assert_one_line(info.value)
+
+
+def test_truncated_non_stream_body_is_a_connection_error(fake: FakeLLM) -> None:
+    fake.break_stream("never complete")
+    with pytest.raises(LLMError) as info:
+        complete(MESSAGES, config(fake))
+    assert info.value.kind == "connection"
+    assert_one_line(info.value)
+
+
+# ---- retries -----------------------------------------------------------------------------------
+
+
+def test_retry_recovers_from_a_500(fake: FakeLLM) -> None:
+    fake.fail(500, "transient")
+    fake.reply("Recovered answer.")
+    assert complete(MESSAGES, config(fake, retries=1)) == "Recovered answer."
+    assert len(fake.requests) == 2
+    assert fake.requests[0]["messages"] == fake.requests[1]["messages"] == MESSAGES
+
+
+def test_persistent_500_costs_two_n_plus_one_requests(fake: FakeLLM) -> None:
+    """litellm quirk: num_retries=N is used by the openai SDK (N retries) and again by litellm's
+    wrapper (N more calls), so a persistent 500 with retries=1 is sent 3 times."""
+    for _ in range(3):
+        fake.fail(500, "still down")
+    fake.reply("unused")
+    with pytest.raises(LLMError) as info:
+        complete(MESSAGES, config(fake, retries=1))
+    assert info.value.kind == "server"
+    assert len(fake.requests) == 3
+    assert fake.pending == 1
+
+
+def test_no_retry_with_retries_zero(fake: FakeLLM) -> None:
+    fake.fail(500, "down")
+    fake.reply("unused")
+    with pytest.raises(LLMError):
+        complete(MESSAGES, config(fake, retries=0))
+    assert len(fake.requests) == 1
+
+
+# ---- misc --------------------------------------------------------------------------------------
+
+
+def test_failures_print_nothing(fake: FakeLLM, capfd: pytest.CaptureFixture[str]) -> None:
+    fake.fail(500, "boom")
+    with pytest.raises(LLMError):
+        complete(MESSAGES, config(fake))
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_describe() -> None:
+    assert describe(LLMConfig("openai/gpt-4o-mini")) == "openai/gpt-4o-mini"
+    assert describe(LLMConfig("openai/qwen", api_base="http://localhost:8000/v1")) == "openai/qwen @ localhost:8000"
+
+
+@pytest.mark.parametrize("bad", [{"model": " "}, {"timeout": 0}, {"retries": -1}])
+def test_invalid_config_is_a_config_error(bad: dict[str, object]) -> None:
+    settings: dict[str, object] = {"model": MODEL, **bad}
+    with pytest.raises(ConfigError):
+        LLMConfig(**settings)  # type: ignore[arg-type]
