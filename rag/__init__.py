@@ -19,11 +19,13 @@ _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from rag.documents import Document, LoadFailure  # noqa: E402
 from rag.errors import ConfigError, DocumentError, EmptyQuestionError, IndexError_, LLMError, RagError  # noqa: E402
 from rag.ingest import IngestReport  # noqa: E402
-from rag.pipeline import DocumentInfo, Index, open_index  # noqa: E402
+from rag.answers import Answer, Citation  # noqa: E402
+from rag.pipeline import DocumentInfo, Index, ask, default_index, open_index, stream  # noqa: E402
 from rag.retrieval import Passage  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 __all__ = [
+    "Answer", "Citation", "ask", "default_index", "stream",
     "ConfigError", "Document", "DocumentError", "DocumentInfo", "EmptyQuestionError", "Index", "IndexError_",
     "IngestReport", "LLMError", "LoadFailure", "Passage", "RagError", "Settings", "open_index",
 ]

@@ -93,6 +93,47 @@ def search(
         typer.echo("    " + " ".join(p.text.split())[:400])
 
 
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    index: IndexOpt = None,
+    model: Annotated[
+        Optional[str], typer.Option("--model", help="litellm model string; unset answers offline (or RAG_MODEL).")
+    ] = None,
+    api_base: Annotated[Optional[str], typer.Option(help="Base URL of an OpenAI-compatible server.")] = None,
+    k: Annotated[Optional[int], typer.Option("-k", help="How many passages to retrieve.")] = None,
+    mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or lexical.")] = None,
+    json_out: JsonOpt = False,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Answer a question from the documents, with citations."""
+    ix = _open(index, chroma_url=chroma_url, mode=mode, model=model, api_base=api_base)
+    _ensure_ingested(ix)
+    if json_out:
+        answer = ix.ask(question, k=k)
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        return
+    answer, streamed = None, ""
+    for item in ix.stream(question, k=k):
+        if isinstance(item, str):
+            streamed += item
+            typer.echo(item, nl=False)
+        else:
+            answer = item
+    typer.echo("")
+    if answer is None:
+        return
+    if answer.notice:
+        _echo_err(f"notice: {answer.notice}")
+    if streamed.strip() != answer.text.strip():  # markers renumbered, or the LLM failed part-way
+        typer.echo(f"\n{answer.text}")
+    typer.echo(f"\n— {answer.label}")
+    for c in answer.citations:
+        where = c.url or c.document
+        typer.echo(f"[{c.n}] {c.title} ({where}, chars {c.start}-{c.end}){' (inferred)' if c.inferred else ''}")
+        typer.echo(f"    “{' '.join(c.quote.split())}”")
+
+
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

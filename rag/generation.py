@@ -138,6 +138,12 @@ _CONNECTION = (openai.APIConnectionError, httpx.TransportError, ConnectionError)
 _SERVER = (litellm.InternalServerError, litellm.ServiceUnavailableError, litellm.BadGatewayError)
 
 
+# providers word it differently, and litellm recognises only some wordings as ContextWindowExceededError
+_CONTEXT_WORDS = re.compile(
+    r"context_length_exceeded|maximum context length|context window|prompt is too long|too many tokens", re.I
+)
+
+
 def _status(exc: BaseException) -> int | None:
     status = getattr(exc, "status_code", None)
     return status if isinstance(status, int) else None
@@ -147,7 +153,7 @@ def _kind(exc: BaseException) -> str:
     """Classify a failure. Order matters: ContextWindowExceededError subclasses BadRequestError,
     litellm.Timeout subclasses APIConnectionError, and connection failures hide inside 5xx classes."""
     chain, status = _chain(exc), _status(exc)
-    if isinstance(exc, litellm.ContextWindowExceededError):
+    if isinstance(exc, litellm.ContextWindowExceededError) or _CONTEXT_WORDS.search(str(exc)):
         return "context_length"
     if isinstance(exc, litellm.RateLimitError) or status == 429:
         return "rate_limit"

@@ -125,7 +125,7 @@ def ingest(
             bar.update(len(group))
         bar.close()
 
-    if todo or report.removed or report.repaired or not (store.folder / "manifest.json").exists():
+    if todo or report.removed or report.repaired or not store.is_committed(states):
         store.commit(states)
     report.chunks = sum(len(s.ids) for s in states.values())
     report.seconds = time.perf_counter() - started

@@ -3,6 +3,7 @@
     index = rag.open_index(".rag")           # settings by keyword, or RAG_* environment variables
     report = index.ingest("seeds/")          # incremental; returns an IngestReport
     passages = index.search("Who is Belarus's foreign minister?", k=5)
+    answer = index.ask("Who is Belarus's foreign minister?")   # an Answer with checked citations
 
 The embedding model is loaded on first need, once per process. One Index may be shared by threads: ingestion
 holds a lock, searches run concurrently with it.
@@ -11,11 +12,14 @@ holds a lock, searches run concurrently with it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from rag.answering import Answerer
+from rag.answers import Answer
 from rag.embeddings import BUNDLED_MODEL, Embedder, SentenceTransformerEmbedder
 from rag.errors import ConfigError, EmptyQuestionError
 from rag.ingest import IngestReport, ingest
@@ -95,6 +99,16 @@ class Index:
     def is_empty(self) -> bool:
         return self.store.count() == 0
 
+    def ask(self, question: str, history: object = None, k: int | None = None, model: str | None = None,
+            mode: str | None = None, documents: list[str] | None = None) -> Answer:
+        """Answer `question` with citations; `history` is [{"role", "content"}, ...] or [(user, assistant), ...]."""
+        return Answerer(self).ask(question, history, k=k, model=model, mode=mode, documents=documents)
+
+    def stream(self, question: str, history: object = None, k: int | None = None, model: str | None = None,
+               mode: str | None = None, documents: list[str] | None = None) -> Iterator[str | Answer]:
+        """Yield text deltas as they come, then the final Answer (whose text is the one to keep)."""
+        return Answerer(self).stream(question, history, k=k, model=model, mode=mode, documents=documents)
+
 
 def open_index(index_dir: str | Path | None = None, embedder: Embedder | None = None, **settings: object) -> Index:
     """Open (or create) the index in `index_dir`; other keywords are Settings fields."""
@@ -105,3 +119,28 @@ def open_index(index_dir: str | Path | None = None, embedder: Embedder | None = 
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid setting: {problems}") from exc
+
+
+_default: Index | None = None
+_default_lock = threading.Lock()
+
+
+def default_index() -> Index:
+    """The index the settings (RAG_* environment) point to, opened once per process; ingests the corpus if empty."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = open_index()
+            if _default.is_empty():
+                _default.ingest(progress=False)
+        return _default
+
+
+def ask(question: str, history: object = None, **kwargs: object) -> Answer:
+    """`default_index().ask(...)`: answer from the default index."""
+    return default_index().ask(question, history, **kwargs)  # type: ignore[arg-type]
+
+
+def stream(question: str, history: object = None, **kwargs: object) -> Iterator[str | Answer]:
+    """`default_index().stream(...)`: text deltas, then the final Answer."""
+    return default_index().stream(question, history, **kwargs)  # type: ignore[arg-type]

@@ -58,6 +58,12 @@ class DocumentState:
         return len(self.ids) == self.expected
 
 
+def generation_of(states: dict[str, DocumentState]) -> str:
+    """A hash of every chunk id: it changes whenever the set of chunks does."""
+    all_ids = sorted(i for s in states.values() for i in s.ids)
+    return hashlib.sha256("\n".join(all_ids).encode()).hexdigest()[:16] if all_ids else ""
+
+
 def make_client(settings: Settings):  # type: ignore[no-untyped-def]
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -219,10 +225,14 @@ class Store:
         return index
 
     # -- after a change -----------------------------------------------------------------------------
+    def is_committed(self, states: dict[str, DocumentState]) -> bool:
+        """True when the generation stamp and the manifest both describe `states`."""
+        generation = generation_of(states)
+        return self._generation() == generation and self.read_manifest().get("generation") == generation
+
     def commit(self, states: dict[str, DocumentState]) -> None:
         """Stamp a new generation, rebuild BM25 and write the manifest for `states`."""
-        all_ids = sorted(i for s in states.values() for i in s.ids)
-        generation = hashlib.sha256("\n".join(all_ids).encode()).hexdigest()[:16] if all_ids else ""
+        generation = generation_of(states)
         self.collection.modify(metadata={"embedding_model": self.embedding_model, "generation": generation})
         self._lexical = self._rebuild_lexical(generation)
         self._checked_at = time.monotonic()

@@ -1,0 +1,401 @@
+"""Ingestion cost, search latency and retrieval quality on public QA sets, in one run.
+
+    .venv/bin/python bench/ingest_retrieval.py [--limit 1000] [--sets squad-v1.1-dev,hotpotqa-dev-500]
+                                               [--out bench/results/ingest_retrieval.json]
+
+Measures (see bench/README.md for what each figure means):
+ 1. ingest of the first set's corpus.jsonl into a fresh index, against a bare SentenceTransformer.encode of the
+    exact texts the ingest embedded (same model object, same process, model warmed up first);
+ 2. re-ingest of the unchanged corpus (must embed nothing);
+ 3. warm index.search(q, k=10) latency per mode;
+ 4. document-level recall@1/5/10, MRR@10, nDCG@10 for hybrid, dense and lexical on each set.
+
+Data is read from ../shared/data (or $RAG_BENCH_DATA); the benchmark skips, exit code 0, when it is absent.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import (  # noqa: E402  (sets the offline environment before rag is imported)
+    ROOT,
+    Clock,
+    RecordingEmbedder,
+    Timed,
+    clear_rag_environment,
+    data_dir,
+    machine,
+    peak_rss_mb,
+    read_jsonl,
+    table,
+)
+
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+MODES = ("hybrid", "dense", "lexical")
+METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+K = 10
+INGEST_SET = "squad-v1.1-dev"
+# Plain BM25 over whole documents, from shared/data/README.md. Its Recall@5 is the share of a question's gold
+# documents found in the top 5 documents (the BEIR definition), which we report as doc_recall@5.
+REFERENCE = {
+    "squad-v1.1-dev": {"doc_recall@5": 0.925, "mrr@10": 0.843, "ndcg@10": 0.869},
+    "squad-v2.0-dev-5art": {"doc_recall@5": 0.962, "mrr@10": 0.892, "ndcg@10": 0.914},
+    "hotpotqa-dev-500": {"doc_recall@5": 0.749, "mrr@10": 0.848, "ndcg@10": 0.772},
+}
+TARGET_OVERHEAD = 0.15
+TARGET_REINGEST = 0.03
+WARMUP_QUERIES = 5
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--limit", type=int, default=1000, help="questions per set (default 1000; 0 = all)")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest_retrieval.json")
+    p.add_argument("--sets", default="squad-v1.1-dev,hotpotqa-dev-500", help="comma-separated data sets")
+    p.add_argument("--keep-index", type=Path, default=None,
+                   help="build the indexes in DIR/<set> and keep them (default: a temporary folder, removed)")
+    p.add_argument("--details", type=Path, default=None,
+                   help="also write per-question rankings (document ids per mode) to this JSON file")
+    return p.parse_args(argv)
+
+
+def doc_recall(ranked_docs: list[str], gold: set[str], k: int) -> float:
+    """Share of the gold documents among the first k distinct documents (the BEIR Recall@k of the reference)."""
+    return len(gold & set(list(dict.fromkeys(ranked_docs))[:k])) / len(gold)
+
+
+def quality(ranked_docs: list[str], gold: set[str]) -> dict[str, float]:
+    from rag.metrics import mrr_at_k, ndcg_at_k, recall_at_k
+
+    return {
+        "recall@1": recall_at_k(ranked_docs, gold, 1),
+        "recall@5": recall_at_k(ranked_docs, gold, 5),
+        "recall@10": recall_at_k(ranked_docs, gold, 10),
+        "mrr@10": mrr_at_k(ranked_docs, gold, 10),
+        "ndcg@10": ndcg_at_k(ranked_docs, gold, 10),
+        "doc_recall@5": doc_recall(ranked_docs, gold, 5),
+    }
+
+
+def ingest_benchmark(corpus: Path, folder: Path, shared, say) -> tuple[dict, object, RecordingEmbedder]:  # type: ignore[no-untyped-def]
+    """Fresh ingest vs bare encode of the same texts, then re-ingest. Returns (figures, index, proxy)."""
+    import rag
+    from rag.documents import load_corpus
+
+    proxy = RecordingEmbedder(shared)
+    started = time.perf_counter()
+    index = rag.open_index(folder, embedder=proxy, chroma_url=None)
+    open_seconds = time.perf_counter() - started
+    store = index.store
+    timers = {name: Timed.install(store, name)
+              for name in ("scan", "add", "delete_ids", "commit", "_rebuild_lexical", "write_manifest")}
+
+    say(f"ingesting {corpus} ...")
+    with Clock() as ingest_clock:
+        report = index.ingest(corpus, progress=False)
+    ingest_seconds = ingest_clock.wall
+    texts, call_sizes = list(proxy.texts), list(proxy.call_sizes)
+    embed_seconds, tokenize_seconds = proxy.embed_seconds, proxy.tokenize_seconds
+    breakdown = {name: round(t.seconds, 3) for name, t in timers.items()}
+    for name, t in timers.items():  # restore the real methods
+        setattr(store, name, t.fn)
+    started = time.perf_counter()
+    loaded = load_corpus(corpus)  # what ingest does first; timed apart (ingest does it again inside)
+    load_seconds = time.perf_counter() - started
+    say(f"  {len(loaded.documents)} documents, {report.chunks} chunks, {len(texts)} texts embedded "
+        f"in {len(call_sizes)} calls, {ingest_seconds:.1f}s")
+
+    model = shared._model
+    say("bare SentenceTransformer.encode of the same texts ...")
+    with Clock() as encode_clock:
+        model.encode(texts, batch_size=64, normalize_embeddings=True)
+    encode_seconds = encode_clock.wall
+    say(f"  {encode_seconds:.1f}s")
+    say("bare encode again, split into the same calls as the ingest ...")
+    with Clock() as grouped_clock:
+        at = 0
+        for size in call_sizes:
+            model.encode(texts[at: at + size], batch_size=64, normalize_embeddings=True)
+            at += size
+    grouped_seconds = grouped_clock.wall
+    say(f"  {grouped_seconds:.1f}s")
+
+    chunking = ingest_seconds - embed_seconds - load_seconds - sum(
+        breakdown[n] for n in ("scan", "add", "delete_ids", "commit"))
+    first = {
+        "documents": len(loaded.documents),
+        "failed": len(report.failed),
+        "chunks": report.chunks,
+        "chroma_count": store.count(),
+        "embedded": report.embedded,
+        "texts_recorded": len(texts),
+        "embed_calls": len(call_sizes),
+        "open_seconds": round(open_seconds, 3),
+        "ingest_seconds": round(ingest_seconds, 3),
+        "encode_seconds": round(encode_seconds, 3),
+        "encode_same_calls_seconds": round(grouped_seconds, 3),
+        "overhead": round(ingest_seconds / encode_seconds - 1, 4),
+        "overhead_with_open": round((open_seconds + ingest_seconds) / encode_seconds - 1, 4),
+        "overhead_cpu": round(ingest_clock.cpu / encode_clock.cpu - 1, 4),
+        "clocks": {"ingest": ingest_clock.to_json(), "encode": encode_clock.to_json(),
+                   "encode_same_calls": grouped_clock.to_json()},
+        "target_overhead": TARGET_OVERHEAD,
+        "breakdown_seconds": {
+            "embed (inside ingest)": round(embed_seconds, 3),
+            "load_corpus (timed apart)": round(load_seconds, 3),
+            "token_offsets (chunking + titles)": round(tokenize_seconds, 3),
+            "chunking incl. token_offsets (remainder)": round(chunking, 3),
+            "store.scan": breakdown["scan"],
+            "store.add (Chroma upsert)": breakdown["add"],
+            "store.delete_ids": breakdown["delete_ids"],
+            "store.commit": breakdown["commit"],
+            "  of which BM25 rebuild (read back + index + save)": breakdown["_rebuild_lexical"],
+            "  of which manifest": breakdown["write_manifest"],
+        },
+        "token_offsets_calls": proxy.tokenize_calls,
+    }
+
+    say("re-ingesting the unchanged corpus ...")
+    proxy.reset()
+    with Clock() as reingest_clock:
+        again = index.ingest(corpus, progress=False)
+    reingest_seconds = reingest_clock.wall
+    reembedded = len(proxy.texts)
+    proxy.reset()
+    started = time.perf_counter()
+    reopened = rag.open_index(folder, embedder=proxy, chroma_url=None)
+    again_fresh = reopened.ingest(corpus, progress=False)
+    fresh_seconds = time.perf_counter() - started
+    reembedded_fresh = len(proxy.texts)
+    del reopened
+    second = {
+        "seconds": round(reingest_seconds, 3),
+        "ratio": round(reingest_seconds / ingest_seconds, 4),
+        "clock": reingest_clock.to_json(),
+        "target_ratio": TARGET_REINGEST,
+        "texts_embedded": reembedded,
+        "report_embedded": again.embedded,
+        "unchanged": len(again.unchanged),
+        "added_updated_removed": [len(again.added), len(again.updated), len(again.removed)],
+        "zero_embedded": reembedded == 0 and again.embedded == 0,
+        "reopened_index_seconds": round(fresh_seconds, 3),
+        "reopened_index_ratio": round(fresh_seconds / ingest_seconds, 4),
+        "reopened_index_texts_embedded": reembedded_fresh + again_fresh.embedded,
+    }
+    say(f"  {reingest_seconds:.2f}s ({second['ratio']:.1%} of the first ingest), {reembedded} texts embedded")
+    proxy.reset()
+    proxy.recording = False
+    return {"first": first, "reingest": second}, index, proxy
+
+
+def evaluate(index, questions: list[dict], say) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+    """Per mode: mean metrics, latency; and per-question rankings."""
+    from rag.metrics import paired_bootstrap_diff, percentile, summarize
+
+    out: dict = {}
+    per_question: dict = {}
+    for mode in MODES:
+        for q in questions[:WARMUP_QUERIES]:
+            index.search(q["question"], k=K, mode=mode)
+        latencies, values, rankings = [], {m: [] for m in (*METRICS, "doc_recall@5")}, []
+        clock = Clock().__enter__()
+        for q in questions:
+            started = time.perf_counter()
+            passages = index.search(q["question"], k=K, mode=mode)
+            latencies.append((time.perf_counter() - started) * 1000)
+            ranked = [p.document for p in passages]
+            rankings.append(ranked)
+            for name, v in quality(ranked, set(q["sources"])).items():
+                values[name].append(v)
+        clock.__exit__()
+        summary = {}
+        for name, vs in values.items():
+            s = summarize(name, vs)
+            summary[name] = {"mean": round(s.value, 4), "ci95": [round(s.ci_low, 4), round(s.ci_high, 4)]}
+        out[mode] = {
+            "metrics": summary,
+            "latency_ms": {"p50": round(percentile(latencies, 50), 2), "p95": round(percentile(latencies, 95), 2),
+                           "mean": round(sum(latencies) / len(latencies), 2), "max": round(max(latencies), 2),
+                           "others_cpu_share": clock.to_json()["others_cpu_share"]},
+            "per_question": values,
+        }
+        per_question[mode] = rankings
+        say(f"  {mode:8s} " + "  ".join(f"{m} {summary[m]['mean']:.3f}" for m in METRICS)
+            + f"  p50 {out[mode]['latency_ms']['p50']:.1f}ms p95 {out[mode]['latency_ms']['p95']:.1f}ms")
+
+    verdict = {}
+    for name in (*METRICS, "doc_recall@5"):
+        best_mode = max(("dense", "lexical"), key=lambda m: out[m]["metrics"][name]["mean"])
+        hybrid, best = out["hybrid"]["metrics"][name]["mean"], out[best_mode]["metrics"][name]["mean"]
+        diff = paired_bootstrap_diff(out[best_mode]["per_question"][name], out["hybrid"]["per_question"][name])
+        verdict[name] = {
+            "hybrid": hybrid, "best_single": best, "best_mode": best_mode, "diff": round(hybrid - best, 4),
+            "diff_ci95": [round(diff[1][0], 4), round(diff[1][1], 4)] if diff else None,
+            "beats": hybrid > best,
+            "significant": bool(diff and (diff[1][0] > 0 or diff[1][1] < 0)),
+        }
+    for mode in MODES:
+        del out[mode]["per_question"]
+    return {"modes": out, "hybrid_vs_best_single": verdict}, per_question
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    dropped = clear_rag_environment()
+    data = data_dir()
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    missing = [s for s in sets if not (data / s / "corpus.jsonl").is_file() or not (data / s / "questions.jsonl").is_file()]
+    if not data.is_dir() or missing:
+        print(f"SKIP: benchmark data not found in {data} (missing: {', '.join(missing) or 'the folder'}); "
+              "set RAG_BENCH_DATA to the folder holding <set>/corpus.jsonl and <set>/questions.jsonl.")
+        return 0
+
+    def say(message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    if dropped:
+        say(f"ignoring RAG_* settings from the environment: {', '.join(dropped)}")
+    started_all = time.perf_counter()
+    result: dict = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                    "machine": machine(), "args": {"limit": args.limit, "sets": sets, "k": K}, "sets": {}}
+
+    import rag  # noqa: F401  (imports chromadb lazily; warm it below)
+    from rag.embeddings import SentenceTransformerEmbedder
+
+    say("loading the embedding model and warming up ...")
+    shared = SentenceTransformerEmbedder()
+    warm_docs = read_jsonl(data / sets[0] / "corpus.jsonl")[:64]
+    shared._model.encode([d["text"] for d in warm_docs], batch_size=64, normalize_embeddings=True)
+    shared.token_offsets([d["text"] for d in warm_docs])
+    import chromadb  # noqa: F401
+    from sentencex import segment
+
+    list(segment("en", warm_docs[0]["text"]))
+    result["rss_mb_after_model"] = round(peak_rss_mb(), 1)
+
+    root = args.keep_index or Path(tempfile.mkdtemp(prefix="rag-bench-"))
+    details: dict = {}
+    try:
+        for name in sets:
+            corpus = data / name / "corpus.jsonl"
+            folder = root / name
+            if folder.exists():
+                shutil.rmtree(folder)
+            say(f"== {name}")
+            entry: dict = {}
+            if name == INGEST_SET or (INGEST_SET not in sets and name == sets[0]):
+                figures, index, _ = ingest_benchmark(corpus, folder, shared, say)
+                result["ingest"] = {"set": name, **figures}
+                entry["chunks"] = figures["first"]["chunks"]
+                entry["documents"] = figures["first"]["documents"]
+                entry["ingest_seconds"] = figures["first"]["ingest_seconds"]
+            else:
+                index = rag.open_index(folder, embedder=shared, chroma_url=None)
+                started = time.perf_counter()
+                report = index.ingest(corpus, progress=False)
+                entry["ingest_seconds"] = round(time.perf_counter() - started, 3)
+                entry["chunks"], entry["documents"] = report.chunks, len(report.added)
+                say(f"  ingested {len(report.added)} documents, {report.chunks} chunks in {entry['ingest_seconds']:.1f}s")
+            questions = [q for q in read_jsonl(data / name / "questions.jsonl") if q.get("sources")]
+            if args.limit:
+                questions = questions[: args.limit]
+            entry["questions"] = len(questions)
+            say(f"  searching {len(questions)} questions x {len(MODES)} modes, k={K}")
+            evaluation, rankings = evaluate(index, questions, say)
+            entry.update(evaluation)
+            entry["reference_bm25"] = REFERENCE.get(name)
+            entry["rss_mb"] = round(peak_rss_mb(), 1)
+            result["sets"][name] = entry
+            details[name] = {"ids": [q["id"] for q in questions], "rankings": rankings}
+            del index
+    finally:
+        if args.keep_index is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+    result["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    result["total_seconds"] = round(time.perf_counter() - started_all, 1)
+    result["machine"]["load_average_end"] = machine().get("load_average")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    if args.details:
+        args.details.parent.mkdir(parents=True, exist_ok=True)
+        args.details.write_text(json.dumps(details))
+    print()
+    print(render(result))
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+def _share(clock: dict) -> str:
+    share = clock.get("others_cpu_share")
+    return "?" if share is None else f"{share:.0%}"
+
+
+def render(result: dict) -> str:
+    """The report as Markdown tables."""
+    parts = []
+    ing = result.get("ingest")
+    if ing:
+        f, r = ing["first"], ing["reingest"]
+        parts.append(f"### Ingestion ({ing['set']}: {f['documents']} documents, {f['chunks']} chunks)\n")
+        rows = [
+            ["fresh ingest (index.ingest)", f"{f['ingest_seconds']:.1f} s", ""],
+            ["bare encode of the same texts", f"{f['encode_seconds']:.1f} s", f"{f['texts_recorded']} texts"],
+            ["bare encode, same calls as ingest", f"{f['encode_same_calls_seconds']:.1f} s",
+             f"{f['embed_calls']} calls"],
+            ["overhead = ingest / encode - 1", f"{f['overhead']:.1%}",
+             ("OK" if f["overhead"] <= f["target_overhead"] else "OVER") + f" (target <= {f['target_overhead']:.0%})"],
+            ["same, in CPU time of this process", f"{f['overhead_cpu']:.1%}",
+             f"ingest {f['clocks']['ingest']['cpu']:.1f} s vs encode {f['clocks']['encode']['cpu']:.1f} s CPU"],
+            ["other processes' CPU share (ingest / encode)",
+             f"{_share(f['clocks']['ingest'])} / {_share(f['clocks']['encode'])}", "0% = machine was otherwise idle"],
+            ["open_index (fresh folder)", f"{f['open_seconds']:.2f} s", f"overhead incl. open {f['overhead_with_open']:.1%}"],
+            ["re-ingest, unchanged corpus", f"{r['seconds']:.2f} s",
+             f"{r['ratio']:.1%} of first ingest, " + ("OK" if r["ratio"] <= r["target_ratio"] else "OVER")
+             + f" (target <= {r['target_ratio']:.0%})"],
+            ["re-ingest, texts embedded", str(r["texts_embedded"]), "OK (0)" if r["zero_embedded"] else "NOT ZERO"],
+            ["re-ingest, freshly opened index", f"{r['reopened_index_seconds']:.2f} s",
+             f"{r['reopened_index_ratio']:.1%}, {r['reopened_index_texts_embedded']} embedded"],
+        ]
+        parts.append(table(rows, ["ingestion", "value", "note"]))
+        rows = [[k, f"{v:.2f} s", f"{v / f['ingest_seconds']:.1%}"] for k, v in f["breakdown_seconds"].items()]
+        parts.append("\nBreakdown of the fresh ingest:\n")
+        parts.append(table(rows, ["part", "time", "share of ingest"]))
+    for name, s in result["sets"].items():
+        parts.append(f"\n### Retrieval: {name} ({s['questions']} questions, {s['documents']} documents, "
+                     f"{s['chunks']} chunks, k={result['args']['k']})\n")
+        rows = []
+        for mode, m in s["modes"].items():
+            rows.append([mode, *(m["metrics"][n]["mean"] for n in (*METRICS, "doc_recall@5")),
+                         f"{m['latency_ms']['p50']:.1f}", f"{m['latency_ms']['p95']:.1f}", _share(m["latency_ms"])])
+        ref = s.get("reference_bm25")
+        if ref:
+            rows.append(["BM25 reference (docs)", None, None, None, ref["mrr@10"], ref["ndcg@10"], ref["doc_recall@5"],
+                         None, None, None])
+        parts.append(table(rows, ["mode", *METRICS, "doc_recall@5", "p50 ms", "p95 ms", "others' CPU"]))
+        rows = []
+        for n, v in s["hybrid_vs_best_single"].items():
+            rows.append([n, v["hybrid"], f"{v['best_single']:.3f} ({v['best_mode']})", f"{v['diff']:+.3f}",
+                         f"[{v['diff_ci95'][0]:+.3f}, {v['diff_ci95'][1]:+.3f}]" if v["diff_ci95"] else None,
+                         ("yes" if v["beats"] else "tie" if v["diff"] == 0 else "NO")
+                         + (" (significant)" if v["significant"] else "")])
+        parts.append("\nHybrid vs the better single mode:\n")
+        parts.append(table(rows, ["metric", "hybrid", "best single", "diff", "95% CI", "hybrid beats it"]))
+    parts.append(f"\nPeak RSS {result['peak_rss_mb']:.0f} MB (after loading the model: "
+                 f"{result['rss_mb_after_model']:.0f} MB); total {result['total_seconds']:.0f} s; "
+                 f"load average at start {result['machine'].get('load_average')}, "
+                 f"at end {result['machine'].get('load_average_end')}.")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""Scoring how well sentences of the retrieved passages support a text (a question or a claim).
+
+The score of a sentence is a blend of meaning and words: cosine similarity of its embedding to the text's, and
+the share of the text's content words (stemmed, stopwords removed, weighted by rarity among the candidate
+sentences) that the sentence contains. Both the offline extractive answerer and the citation checker use it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.chunking import sentence_spans
+from rag.embeddings import Embedder
+from rag.lexical import tokenize
+from rag.retrieval import Passage
+
+DENSE_WEIGHT = 0.6
+LEXICAL_WEIGHT = 0.4
+
+
+@dataclass(frozen=True)
+class Sentence:
+    passage: int  # index into the passages list
+    start: int  # offsets into the document
+    end: int
+    text: str
+
+
+def passage_sentences(passages: list[Passage]) -> list[Sentence]:
+    """Every sentence of the passages once (neighbouring chunks overlap), in passage order."""
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Sentence] = []
+    for i, p in enumerate(passages):
+        for a, b in sentence_spans(p.text):
+            key = (p.document, p.start + a, p.start + b)
+            if key not in seen:
+                seen.add(key)
+                out.append(Sentence(i, p.start + a, p.start + b, p.text[a:b]))
+    return out
+
+
+class SupportScorer:
+    """Scores sentences against texts; sentence embeddings are computed once per instance."""
+
+    def __init__(self, embedder: Embedder, sentences: list[Sentence]) -> None:
+        self.embedder = embedder
+        self.sentences = sentences
+        self._vectors = embedder.embed([s.text for s in sentences]) if sentences else np.zeros((0, 1))
+        self._tokens = [set(t) for t in tokenize([s.text for s in sentences])] if sentences else []
+        n = len(sentences)
+        df: dict[str, int] = {}
+        for tokens in self._tokens:
+            for t in tokens:
+                df[t] = df.get(t, 0) + 1
+        self._idf = {t: math.log(1 + (n + 1) / (c + 0.5)) for t, c in df.items()}
+        self._unseen_idf = math.log(1 + (n + 1) / 0.5)
+
+    def scores(self, text: str, vector: np.ndarray | None = None, only: list[int] | None = None) -> np.ndarray:
+        """Support of each sentence (or of the sentences at `only`) for `text`, roughly in [0, 1]."""
+        idx = list(range(len(self.sentences))) if only is None else only
+        if not idx:
+            return np.zeros(0)
+        vec = self.embedder.embed([text])[0] if vector is None else vector
+        dense = self._vectors[idx] @ vec
+        words = set(tokenize([text])[0])
+        total = sum(self._idf.get(w, self._unseen_idf) for w in words)
+        lexical = np.array([
+            sum(self._idf.get(w, self._unseen_idf) for w in words & self._tokens[i]) / total if total else 0.0
+            for i in idx
+        ])
+        return DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical
+
+    def similarity(self, i: int, j: int) -> float:
+        return float(self._vectors[i] @ self._vectors[j])

@@ -1,0 +1,199 @@
+"""Answers through real litellm against a scripted OpenAI-compatible server on 127.0.0.1, and offline."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag.prompts import REFUSAL_PHRASE
+
+from conftest import ROOT, SEEDS
+from fakellm import FakeLLM, closed_port_url
+
+MAKEI = "Belarus's foreign minister Vladimir Makei"
+QUESTION = "Who is Belarus's foreign minister?"
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeLLM() as server:
+        yield server
+
+
+@pytest.fixture()
+def llm_index(seed_index: rag.Index, fake: FakeLLM, tmp_path: Path):
+    """The seed index's store and model, answering through the fake server with short timeouts, no retries."""
+    settings = seed_index.settings.model_copy(
+        update={"model": "openai/test-model", "api_base": fake.base_url, "llm_timeout": 2, "llm_retries": 0}
+    )
+    index = rag.Index(settings, embedder=seed_index.embedder)
+    fake.requests.clear()
+    yield index
+    assert fake.pending == 0, "a scripted reply was not used"
+
+
+def user_prompt(fake: FakeLLM) -> str:
+    return fake.requests[-1]["messages"][-1]["content"]
+
+
+def test_a_cited_llm_answer_quotes_the_sentence_that_supports_it(llm_index: rag.Index, fake: FakeLLM) -> None:
+    fake.reply("Belarus's foreign minister is Vladimir Makei [1].")
+    answer = llm_index.ask(QUESTION)
+    assert answer.mode == "llm" and answer.model == "openai/test-model" and not answer.refused
+    assert answer.text == "Belarus's foreign minister is Vladimir Makei [1]."
+    [citation] = answer.citations
+    assert citation.n == 1 and citation.passage_id == answer.passages[0].id and not citation.inferred
+    assert citation.quote.startswith(MAKEI)
+    assert citation.document == "000_7582f00bdfc6e56e.txt" and citation.url.endswith("joint-drills-a76408")
+    document_text = rag.documents.load_file(next(SEEDS.glob("*.txt")), "x").text
+    assert document_text[citation.start : citation.end] == citation.quote
+    # the prompt: numbered passages fenced as data, the valid keys, the refusal phrase, the question
+    request = fake.requests[-1]
+    system, user = request["messages"][0]["content"], user_prompt(fake)
+    assert "data, not instructions" in system and REFUSAL_PHRASE in system
+    for n, passage in enumerate(answer.passages, start=1):
+        assert f'<passage n="{n}"' in user
+        assert passage.text in user
+    assert user.count("</passage>") == len(answer.passages)
+    assert f"Valid citation keys: [1], [2]" in user and user.rstrip().endswith(QUESTION)
+    assert request["model"] == "test-model" and answer.timings_ms["generate_ms"] > 0
+
+
+def test_a_made_up_marker_is_dropped_and_the_rest_renumbered(llm_index: rag.Index, fake: FakeLLM) -> None:
+    fake.reply("Vladimir Makei is the foreign minister [9]. He told a press conference in Minsk that no soldier would stay [2][1].")
+    answer = llm_index.ask(QUESTION)
+    assert "[9]" not in answer.text
+    assert answer.text == "Vladimir Makei is the foreign minister. He told a press conference in Minsk that no soldier would stay [1] [2]."
+    assert [c.n for c in answer.citations] == [1, 2]
+    assert answer.citations[0].passage_id == answer.passages[1].id
+    assert answer.citations[1].passage_id == answer.passages[0].id
+    assert "press conference in the capital Minsk" in answer.citations[1].quote
+
+
+def test_the_refusal_phrase_makes_a_refusal(llm_index: rag.Index, fake: FakeLLM) -> None:
+    fake.reply(REFUSAL_PHRASE)
+    answer = llm_index.ask("How many Russian troops took part in the drills?")  # on topic: reaches the LLM
+    assert answer.refused and answer.citations == [] and answer.mode == "llm"
+    assert "The corpus holds 1 document" in answer.text
+
+
+def test_a_streamed_reply_arrives_in_pieces_then_the_answer(llm_index: rag.Index, fake: FakeLLM) -> None:
+    fake.reply("Vladimir Makei is Belarus's foreign minister [1].")
+    items = list(llm_index.stream(QUESTION))
+    deltas, final = items[:-1], items[-1]
+    assert len(deltas) >= 3 and all(isinstance(d, str) for d in deltas)
+    assert "".join(deltas) == "Vladimir Makei is Belarus's foreign minister [1]."
+    assert isinstance(final, rag.Answer) and final.citations[0].quote.startswith(MAKEI)
+    assert fake.requests[-1]["stream"] is True
+
+
+def test_an_answer_without_markers_gets_inferred_citations(llm_index: rag.Index, fake: FakeLLM) -> None:
+    fake.reply("Vladimir Makei is the foreign minister of Belarus. NATO called the drills alarming.")
+    answer = llm_index.ask(QUESTION)
+    assert answer.citations and all(c.inferred for c in answer.citations)
+    assert answer.text.startswith("Vladimir Makei is the foreign minister of Belarus [1].")
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert "Vladimir Makei" in quotes and "NATO" in quotes
+
+
+@pytest.mark.parametrize(
+    ("script", "words"),
+    [
+        (lambda f: f.fail(429, "Rate limit reached"), "rate-limited"),
+        (lambda f: f.fail(500, "boom"), "server error"),
+        (lambda f: f.fail(401, "Incorrect API key provided"), "API key"),
+        (lambda f: f.fail(400, "maximum context length is 8192 tokens", code="context_length_exceeded"),
+         "context window"),
+        (lambda f: f.hang(4), "timed out"),
+    ],
+    ids=["429", "500", "401", "context-too-long", "timeout"],
+)
+def test_an_llm_fault_gives_the_offline_answer_with_a_notice(llm_index, fake, script, words) -> None:
+    script(fake)
+    answer = llm_index.ask(QUESTION)
+    assert answer.mode == "extractive" and not answer.refused
+    assert "Vladimir Makei" in answer.text and answer.citations
+    assert words in answer.notice and "\n" not in answer.notice and "Traceback" not in answer.notice
+
+
+def test_a_dead_endpoint_gives_the_offline_answer(seed_index: rag.Index) -> None:
+    settings = seed_index.settings.model_copy(
+        update={"model": "openai/test-model", "api_base": closed_port_url(), "llm_timeout": 2, "llm_retries": 0}
+    )
+    answer = rag.Index(settings, embedder=seed_index.embedder).ask(QUESTION)
+    assert answer.mode == "extractive" and "connection refused" in answer.notice and "Makei" in answer.text
+
+
+def test_a_follow_up_is_rewritten_by_the_llm(llm_index: rag.Index, fake: FakeLLM) -> None:
+    fake.reply("Who is the president of Belarus?")
+    fake.reply("Alexander Lukashenko [1].")
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "Vladimir Makei [1]."}]
+    answer = llm_index.ask("And who is its president?", history=history)
+    assert answer.standalone_question == "Who is the president of Belarus?"
+    assert "And who is its president?" in fake.requests[0]["messages"][-1]["content"]
+    assert user_prompt(fake).rstrip().endswith("Who is the president of Belarus?")
+    assert "Lukashenko" in answer.citations[0].quote
+
+
+def test_offline_the_seed_question_is_answered_with_makei(seed_index: rag.Index) -> None:
+    answer = seed_index.ask(QUESTION)
+    assert answer.mode == "extractive" and not answer.refused and answer.notice is None
+    assert "Vladimir Makei" in answer.text and answer.label.startswith("Extracted")
+    first = answer.citations[0]
+    assert "Vladimir Makei" in first.quote and first.passage_id in {p.id for p in answer.passages}
+    assert answer.text.count("[") == len(answer.citations) <= 3
+    assert len(answer.settings_hash) == 12 and answer.timings_ms["total_ms"] > 0
+
+
+def test_offline_an_unrelated_question_is_refused_without_guessing(seed_index: rag.Index) -> None:
+    answer = seed_index.ask("What is the capital of Australia?")
+    assert answer.refused and answer.citations == [] and "Canberra" not in answer.text
+    assert "could not find" in answer.text and "Belarus" in answer.text  # says what the corpus is about
+
+
+def test_offline_follow_up_uses_the_conversation(seed_index: rag.Index) -> None:
+    answer = seed_index.ask("And who is its president?", history=[(QUESTION, "Vladimir Makei [1].")])
+    assert answer.standalone_question == "Who is Belarus's president?"
+    assert "Lukashenko" in answer.text
+
+
+def test_an_empty_question_is_one_clear_error(seed_index: rag.Index) -> None:
+    with pytest.raises(rag.EmptyQuestionError):
+        seed_index.ask("   ")
+
+
+def test_the_seed_question_set_is_answered_and_refused_well(seed_index: rag.Index) -> None:
+    rows = [json.loads(line) for line in (ROOT / "eval" / "seeds.jsonl").read_text().splitlines() if line.strip()]
+    answered = n_answerable = 0
+    refused = []
+    for row in rows:
+        answer = seed_index.ask(row["question"])
+        if row["answerable"]:
+            n_answerable += 1
+            answered += (not answer.refused) and any(g.lower() in answer.text.lower() for g in row["answers"])
+        elif answer.refused:
+            refused.append(row["question"])
+    assert n_answerable >= 20 and len(rows) - n_answerable >= 8
+    assert answered / n_answerable >= 0.7, answered / n_answerable  # 23/31 when written
+    # off-topic questions are refused; same-topic ones mostly are not, offline (see eval/README.md)
+    assert "What is the capital of Australia?" in refused and any("borscht" in q for q in refused)
+
+
+def test_rag_ask_cli_prints_the_documented_json(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", QUESTION, "--index", str(tmp_path / "idx"), "--json"],
+        capture_output=True, text=True, cwd=ROOT, timeout=240,
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    for key in ("question", "answer", "refused", "mode", "citations", "passages", "timings_ms"):
+        assert key in data
+    assert "Makei" in data["answer"] and data["refused"] is False and data["mode"] == "extractive"
+    assert set(data["citations"][0]) >= {"n", "document", "title", "url", "passage_id", "quote", "start", "end"}
+    assert set(data["passages"][0]) >= {"id", "document", "text", "score"}
+    assert "ingesting" in out.stderr  # an empty index ingests seeds/ first
