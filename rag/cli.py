@@ -134,13 +134,62 @@ def ask(
         typer.echo(f"    “{' '.join(c.quote.split())}”")
 
 
-def main() -> None:
+@app.command()
+def serve(
+    corpus: Annotated[Optional[Path], typer.Option(help="Folder or corpus.jsonl to ingest first (default seeds/).")] = None,
+    index: IndexOpt = None,
+    host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="litellm model string; unset answers offline.")] = None,
+    api_base: Annotated[Optional[str], typer.Option(help="Base URL of an OpenAI-compatible server.")] = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Ingest the corpus, then serve the chat and the REST API."""
+    from rag.server import serve as run
+
+    ix = _open(index, corpus=corpus, host=host, port=port, model=model, api_base=api_base, chroma_url=chroma_url)
+    run(ix, corpus)
+
+
+feedback_app = typer.Typer(help="Thumbs up/down given in the chat.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    index: IndexOpt = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the question set here (default: stdout).")] = None,
+) -> None:
+    """Turn thumbs-up answers into an eval question set (JSONL) for `rag eval`."""
+    from rag import feedback
+    from rag.settings import Settings
+
+    folder = index or Settings().index_dir
+    questions, skipped = feedback.export(folder)
+    text = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions)
+    if out:
+        out.write_text(text)
+        _echo_err(f"{len(questions)} questions written to {out} ({skipped} thumbs-down left out)")
+    else:
+        typer.echo(text, nl=False)
+
+
+def _register_subcommands() -> None:
+    from rag import cli_eval
+
+    cli_eval.register(app)
+
+
+_register_subcommands()
+
+
+def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     from rag.errors import RagError
 
     try:
-        app(standalone_mode=False)
+        app(args=argv, standalone_mode=False)
     except RagError as exc:
         _echo_err(f"error: {exc}")
         sys.exit(1)

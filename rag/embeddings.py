@@ -53,12 +53,21 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()  # the tokenizer is not thread-safe
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed in length-sorted batches, one batch at a time under the lock: the shared tokenizer is not
+        thread-safe, and a question asked during a long ingestion waits for one batch, not the whole run."""
         if not texts:
             return np.zeros((0, self._model.get_embedding_dimension()), dtype=np.float32)
-        vectors = self._model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self._model.get_embedding_dimension()), dtype=np.float32)
+        for i in range(0, len(texts), self.batch_size):
+            batch = order[i : i + self.batch_size]
+            with self._lock:
+                vectors = self._model.encode(
+                    [texts[j] for j in batch], batch_size=self.batch_size, normalize_embeddings=True,
+                    convert_to_numpy=True, show_progress_bar=False,
+                )
+            out[batch] = vectors
+        return out
 
     def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
         if not texts:

@@ -37,7 +37,7 @@ def extract(
         return Extract([], [], 0.0)
     scores = scorer.scores(question, question_vector)
     scores = scores + np.array([RANK_PRIOR / (passages[s.passage].rank or 1) for s in sentences])
-    scores = scores - np.array([_question_echo(s.text, question) for s in sentences])
+    scores = scores - np.array([_question_echo(s.text, question) + _fragment(s.text) for s in sentences])
     order = [int(i) for i in np.argsort(-scores)]
     chosen = [order[0]]
     for i in order[1:]:
@@ -46,6 +46,14 @@ def extract(
         if all(scorer.similarity(i, j) < REDUNDANT for j in chosen):
             chosen.append(i)
     return Extract([sentences[i] for i in chosen], [float(scores[i]) for i in chosen], float(scores[order[0]]))
+
+
+def _fragment(sentence: str) -> float:
+    """A heading or a fragment (no closing punctuation) is rarely the answer: it names a topic, says nothing."""
+    text = sentence.strip()
+    if text.startswith("#"):
+        return 0.3
+    return 0.0 if text[-1:] in '.!?"”\')»:;' else 0.15
 
 
 def _question_echo(sentence: str, question: str) -> float:

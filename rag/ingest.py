@@ -13,7 +13,7 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -72,10 +72,14 @@ def ingest(
     path: Path,
     progress: bool = True,
     prune: bool = True,
+    id_prefix: str = "",
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     loaded = load_corpus(path, max_bytes=int(settings.max_file_mb * 1_000_000))
+    if id_prefix:  # e.g. "uploads/": keeps ids apart from the main corpus's
+        loaded.documents = [replace(d, id=id_prefix + d.id) for d in loaded.documents]
+        loaded.failures = [LoadFailure(id_prefix + f.path, f.error) for f in loaded.failures]
     report.failed = loaded.failures
     source = source_key(path)
     fingerprint = settings_fingerprint(settings, store.embedding_model)

@@ -54,11 +54,14 @@ class Index:
                 self._embedder = SentenceTransformerEmbedder(self.settings.embedding_model, self.settings.batch_size)
             return self._embedder
 
-    def ingest(self, path: str | Path | None = None, progress: bool = True, prune: bool = True) -> IngestReport:
-        """Bring the index in line with `path` (a folder, a file or a corpus.jsonl; default: the corpus setting)."""
+    def ingest(self, path: str | Path | None = None, progress: bool = True, prune: bool = True,
+               id_prefix: str = "") -> IngestReport:
+        """Bring the index in line with `path` (a folder, a file or a corpus.jsonl; default: the corpus setting).
+        `prune` removes documents that came from `path` and are gone; `id_prefix` is put before every id."""
         target = Path(path) if path is not None else Path(self.settings.corpus)
         with self._ingest_lock:
-            return ingest(self.store, lambda: self.embedder, self.settings, target, progress=progress, prune=prune)
+            return ingest(self.store, lambda: self.embedder, self.settings, target, progress=progress, prune=prune,
+                          id_prefix=id_prefix)
 
     def search(
         self,

@@ -72,6 +72,8 @@ class FakeLLM:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
+        self.in_flight = 0  # requests being answered right now
+        self.max_in_flight = 0  # the most that were ever answered at once
 
     # ---- scripting -------------------------------------------------------------------------
     def reply(self, text: str) -> None:
@@ -238,6 +240,15 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             with fake._lock:
                 fake.requests.append(body)
                 fake.headers.append({k.lower(): v for k, v in self.headers.items()})
+                fake.in_flight += 1
+                fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+            try:
+                self._answer(body)
+            finally:
+                with fake._lock:
+                    fake.in_flight -= 1
+
+        def _answer(self, body: dict[str, Any]) -> None:
             streaming = bool(body.get("stream"))
             action = fake._pop()
             if action is None:

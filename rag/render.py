@@ -1,0 +1,117 @@
+"""HTML and Markdown for the chat (pure: strings in, strings out).
+
+An answer's `[n]` markers become links to `#cite-<turn>-<n>`; the sources panel holds one `<details>` element
+with that id per citation: the document title, a link to the original URL, the passage text with the quoted
+sentence in `<mark>`, and the passage's scores. A small script (`CITATION_SCRIPT`) opens and highlights the
+passage when a marker is clicked.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from rag.answers import Answer, Citation
+from rag.citations import MARKER
+
+_HARD_WRAP = re.compile(r"(?<!\n)\n(?!\n)")
+
+CSS = """
+.source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px; margin: 6px 0; }
+.source.active { border-color: var(--color-accent); box-shadow: 0 0 0 2px var(--color-accent-soft); }
+.source summary { cursor: pointer; font-weight: 600; }
+.source .passage { white-space: pre-wrap; font-size: 0.92em; line-height: 1.45; margin-top: 6px; }
+.source mark { background: #ffe58a; color: #111; padding: 0 2px; border-radius: 3px; }
+.source .meta { font-size: 0.8em; opacity: 0.75; }
+.sources-empty { opacity: 0.7; font-style: italic; }
+.earlier summary { opacity: 0.8; }
+"""
+
+CITATION_SCRIPT = """
+<script>
+document.addEventListener('click', function (event) {
+  var link = event.target.closest ? event.target.closest('a[href*="#cite-"]') : null;
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  var id = link.getAttribute('href').split('#')[1];
+  var target = document.getElementById(id);
+  if (!target) return;
+  var parent = target.parentElement ? target.parentElement.closest('details') : null;
+  if (parent) parent.open = true;
+  target.open = true;
+  document.querySelectorAll('.source.active').forEach(function (el) { el.classList.remove('active'); });
+  target.classList.add('active');
+  target.scrollIntoView({behavior: 'smooth', block: 'center'});
+}, true);
+</script>
+"""
+
+
+def answer_markdown(answer: Answer, turn: int) -> str:
+    """The assistant message: the answer with clickable markers, then the mode, the search and any notice."""
+    def link(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.findall(r"\d+", match.group(1))]
+        return " " + "".join(f'<a href="#cite-{turn}-{n}" class="cite">[{n}]</a>' for n in numbers)
+
+    body = html.escape(answer.text, quote=False)
+    body = re.sub(r"^(\s*)([#>*+-]|\d+\.)", r"\1\\\2", body, flags=re.M)  # quoted text, not Markdown structure
+    body = MARKER.sub(link, body)
+    lines = []
+    if answer.refused:
+        lines.append("🚫 **Not found in the documents**\n")
+        lines.append(f"> {body}")
+    else:
+        lines.append(body)
+    footer = [f"*{answer.label}*"]
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        footer.append(f"searched for: “{html.escape(answer.standalone_question)}”")
+    lines.append("\n<sub>" + " · ".join(footer) + "</sub>")
+    if answer.notice:
+        lines.append(f"\n⚠️ {html.escape(answer.notice)}")
+    return "\n".join(lines)
+
+
+def citation_html(citation: Citation, answer: Answer, turn: int, open_: bool = True) -> str:
+    passage = next((p for p in answer.passages if p.id == citation.passage_id), None)
+    if passage is not None and passage.start <= citation.start and citation.end <= passage.end:
+        a, b = citation.start - passage.start, citation.end - passage.start
+        flowing = _HARD_WRAP.sub(" ", passage.text)  # same length: the offsets still hold
+        text = (html.escape(flowing[:a]) + "<mark>" + html.escape(flowing[a:b]) + "</mark>"
+                + html.escape(flowing[b:]))
+        score = f"score {passage.score:.3f}" + (
+            f" · similarity {passage.dense_score:.2f}" if passage.dense_score is not None else "")
+    else:
+        text, score = "<mark>" + html.escape(citation.quote) + "</mark>", ""
+    title = html.escape(citation.title or citation.document)
+    link = (f' · <a href="{html.escape(citation.url)}" target="_blank" rel="noopener">original</a>'
+            if citation.url else "")
+    inferred = " · cited by matching, not by the model" if citation.inferred else ""
+    return (
+        f'<details class="source" id="cite-{turn}-{citation.n}"{" open" if open_ else ""}>'
+        f"<summary>[{citation.n}] {title}</summary>"
+        f'<div class="meta">{html.escape(citation.document)} · chars {citation.start}-{citation.end}'
+        f" · {score}{link}{inferred}</div>"
+        f'<div class="passage">{text}</div></details>'
+    )
+
+
+def sources_html(history: list[tuple[int, Answer]]) -> str:
+    """The sources panel: the latest answer's citations open, earlier answers' folded below."""
+    if not history:
+        return '<div class="sources-empty">Sources of the latest answer appear here.</div>'
+    turn, latest = history[-1]
+    parts = [_answer_sources(latest, turn, open_=True)]
+    earlier = [_answer_sources(a, t, open_=False) for t, a in reversed(history[:-1]) if a.citations]
+    if earlier:
+        parts.append('<details class="earlier"><summary>Earlier answers</summary>' + "".join(earlier) + "</details>")
+    return "".join(parts)
+
+
+def _answer_sources(answer: Answer, turn: int, open_: bool) -> str:
+    head = f"<p><b>{html.escape(answer.question)}</b></p>"
+    if answer.refused:
+        return head + '<div class="sources-empty">No passage was relevant enough to answer from.</div>'
+    if not answer.citations:
+        return head + '<div class="sources-empty">No citation.</div>'
+    return head + "".join(citation_html(c, answer, turn, open_) for c in answer.citations)
