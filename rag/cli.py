@@ -198,16 +198,20 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001 - click usage errors and anything unexpected: one line, no traceback
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            _echo_err(f"usage error: {exc.format_message()}")
+    except Exception as exc:  # noqa: BLE001 - usage errors and anything unexpected: one line, no traceback
+        if _is_usage_error(exc):
+            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            _echo_err(f"usage error: {message}")
             sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
+        if type(exc).__name__ == "Abort":
             sys.exit(130)
         _echo_err(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
         sys.exit(1)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """click's UsageError, or typer's own copy of it (typer >= 0.20 vendors click)."""
+    return any(cls.__name__ == "UsageError" for cls in type(exc).__mro__)
 
 
 if __name__ == "__main__":
