@@ -131,11 +131,10 @@ class Answerer:
             return Answer(text=text, citations=[], refused=True, mode=LLM, model=model, notice=notice,
                           timings_ms=clock.done(), **base)
         parsed = citations.parse(raw, len(passages))
-        text, order, inferred = parsed.text, parsed.order, False
-        if not order:  # claims but no valid marker: cite by matching sentences, and say so
-            text, order = self._infer(parsed.claims, scorer)
-            inferred = True
-        claims = citations.parse(text, len(passages)).claims if inferred else parsed.claims
+        inferred = not parsed.order
+        if inferred:  # claims but no valid marker: cite by matching sentences, and say so
+            parsed = citations.parse(self._infer(parsed.claims, scorer), len(passages))
+        text, order, claims = parsed.text, parsed.order, parsed.claims
         cites = []
         for n, p_index in enumerate(order, start=1):
             p = passages[p_index]
@@ -158,21 +157,19 @@ class Answerer:
         return Answer(text=text, citations=cites, refused=False, mode=LLM, model=model, notice=notice,
                       timings_ms=clock.done(), **base)
 
-    def _infer(self, claims: list[citations.Claim], scorer: SupportScorer) -> tuple[str, list[int]]:
-        order: list[int] = []
+    def _infer(self, claims: list[citations.Claim], scorer: SupportScorer) -> str:
+        """The claims with a marker (the passage's own number) after each one a passage sentence supports."""
         parts = []
         for claim in claims:
             scores = scorer.scores(claim.text) if scorer.sentences else np.zeros(0)
             if len(scores) and scores.max() >= INFER_FLOOR:
-                p_index = scorer.sentences[int(scores.argmax())].passage
-                if p_index not in order:
-                    order.append(p_index)
+                n = scorer.sentences[int(scores.argmax())].passage + 1
                 body = claim.text.rstrip()
                 stop = body[-1] if body[-1:] in ".!?" else ""
-                parts.append(f"{body[:-1] if stop else body} [{order.index(p_index) + 1}]{stop}")
+                parts.append(f"{body[:-1] if stop else body} [{n}]{stop}")
             else:
                 parts.append(claim.text)
-        return " ".join(parts), order
+        return " ".join(parts)
 
     def _refusal_text(self, passages: list[Passage]) -> str:
         return f"I could not find the answer to this in the documents. {self._corpus_hint(passages)}"

@@ -44,6 +44,7 @@ class Index:
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
         self._ingest_lock = threading.Lock()
+        self._documents: tuple[str, list[DocumentInfo]] | None = None
         model_name = embedder.name if embedder else (self.settings.embedding_model or BUNDLED_MODEL)
         self.store = Store(self.settings, model_name)
 
@@ -84,9 +85,15 @@ class Index:
         )
 
     def documents(self) -> list[DocumentInfo]:
-        """The documents in the index, sorted by id."""
+        """The documents in the index, sorted by id (cached until the index changes)."""
+        generation = self.store.generation()
+        cached = self._documents
+        if cached is not None and cached[0] == generation:
+            return cached[1]
         states = self.store.scan()
-        return [DocumentInfo(d, s.title, s.url, len(s.ids)) for d, s in sorted(states.items())]
+        docs = [DocumentInfo(d, s.title, s.url, len(s.ids)) for d, s in sorted(states.items())]
+        self._documents = (generation, docs)
+        return docs
 
     def remove(self, document_id: str) -> bool:
         """Remove one document from the index; False when it was not there."""

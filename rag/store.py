@@ -202,13 +202,13 @@ class Store:
         if self._lexical is not None and now - self._checked_at < _GENERATION_CHECK_SECONDS:
             return self._lexical
         self._checked_at = now
-        generation = self._generation()
+        generation = self.generation()
         if self._lexical is None or self._lexical.generation != generation:
             loaded = LexicalIndex.load(self.folder / "bm25")
             self._lexical = loaded if loaded and loaded.generation == generation else self._rebuild_lexical(generation)
         return self._lexical
 
-    def _generation(self) -> str:
+    def generation(self) -> str:
         collection = self.client.get_collection(self.settings.collection)
         return str((collection.metadata or {}).get("generation", ""))
 
@@ -228,7 +228,7 @@ class Store:
     def is_committed(self, states: dict[str, DocumentState]) -> bool:
         """True when the generation stamp and the manifest both describe `states`."""
         generation = generation_of(states)
-        return self._generation() == generation and self.read_manifest().get("generation") == generation
+        return self.generation() == generation and self.read_manifest().get("generation") == generation
 
     def commit(self, states: dict[str, DocumentState]) -> None:
         """Stamp a new generation, rebuild BM25 and write the manifest for `states`."""
