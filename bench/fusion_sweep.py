@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", type=Path, required=True, help="an index folder built from the set's corpus")
     p.add_argument("--set", default="squad-v1.1-dev")
     p.add_argument("--limit", type=int, default=1000)
+    p.add_argument("--skip", type=int, default=0, help="skip the first N questions (e.g. to check on held-out ones)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "fusion_sweep.json")
     args = p.parse_args(argv)
     clear_rag_environment()
@@ -70,13 +71,14 @@ def main(argv: list[str] | None = None) -> int:
 
     import rag
     from rag.embeddings import SentenceTransformerEmbedder
-    from rag.metrics import mrr_at_k, ndcg_at_k, recall_at_k
+    from rag.metrics import mrr_at_k, ndcg_at_k, paired_bootstrap_diff, recall_at_k
 
     embedder = SentenceTransformerEmbedder()
     index = rag.open_index(args.index, embedder=embedder, chroma_url=None)
     store = index.store
     doc_of = {cid: doc for doc, state in store.scan().items() for cid in state.ids}
-    questions = [q for q in read_jsonl(questions_path) if q.get("sources")][: args.limit or None]
+    questions = [q for q in read_jsonl(questions_path) if q.get("sources")][args.skip:]
+    questions = questions[: args.limit or None]
     top = max(CANDIDATES)
     print(f"{args.set}: {len(questions)} questions, {len(doc_of)} chunks; fetching {top} candidates per side ...",
           flush=True)
@@ -87,18 +89,21 @@ def main(argv: list[str] | None = None) -> int:
         lists.append((store.dense(vector, top), store.lexical().search(q["question"], top)))
     print(f"  {time.perf_counter() - started:.0f}s", flush=True)
 
-    def evaluate(rank_fn) -> dict[str, float]:  # type: ignore[no-untyped-def]
-        sums = dict.fromkeys(METRICS, 0.0)
+    def per_question(rank_fn) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
+        values: dict[str, list[float]] = {m: [] for m in METRICS}
         for q, (dense, lexical) in zip(questions, lists):
             docs, gold = [doc_of[c] for c in rank_fn(dense, lexical)], set(q["sources"])
-            sums["recall@1"] += recall_at_k(docs, gold, 1)
-            sums["recall@5"] += recall_at_k(docs, gold, 5)
-            sums["recall@10"] += recall_at_k(docs, gold, 10)
-            sums["mrr@10"] += mrr_at_k(docs, gold, 10)
-            sums["ndcg@10"] += ndcg_at_k(docs, gold, 10)
-        return {m: round(v / len(questions), 4) for m, v in sums.items()}
+            values["recall@1"].append(recall_at_k(docs, gold, 1))
+            values["recall@5"].append(recall_at_k(docs, gold, 5))
+            values["recall@10"].append(recall_at_k(docs, gold, 10))
+            values["mrr@10"].append(mrr_at_k(docs, gold, 10))
+            values["ndcg@10"].append(ndcg_at_k(docs, gold, 10))
+        return values
 
-    results: dict = {"set": args.set, "questions": len(questions), "single": {}, "rrf": [], "variants": []}
+    def evaluate(rank_fn) -> dict[str, float]:  # type: ignore[no-untyped-def]
+        return {m: round(sum(v) / len(v), 4) for m, v in per_question(rank_fn).items()}
+
+    results: dict = {"set": args.set, "questions": len(questions), "skip": args.skip, "single": {}, "rrf": [], "variants": []}
     results["single"]["dense"] = evaluate(lambda d, l: [c for c, _ in d[:K]])
     results["single"]["lexical"] = evaluate(lambda d, l: [c for c, _ in l[:K]])
     for rrf_k in RRF_KS:
@@ -112,6 +117,30 @@ def main(argv: list[str] | None = None) -> int:
     for alpha in (0.2, 0.3, 0.4, 0.5):
         results["variants"].append({"variant": f"min-max score fusion, dense weight {alpha}, candidates=50",
                                     **evaluate(lambda d, l, a=alpha: score_fusion(d, l, 50, a))})
+
+    # paired bootstrap: a few candidate rankings against the better single mode and the current default
+    named = {
+        "dense": lambda d, l: [c for c, _ in d[:K]],
+        "lexical": lambda d, l: [c for c, _ in l[:K]],
+        "hybrid default (rrf_k=60, candidates=50)": lambda d, l: fuse(d, l, 60, 50),
+        "hybrid rrf_k=5, candidates=100": lambda d, l: fuse(d, l, 5, 100),
+        "weighted RRF lexical x1.5, rrf_k=10": lambda d, l: fuse(d, l, 10, 50, 1.0, 1.5),
+        "min-max score fusion, dense weight 0.4": lambda d, l: score_fusion(d, l, 50, 0.4),
+    }
+    vectors = {name: per_question(fn) for name, fn in named.items()}
+    best_single = {m: max(("dense", "lexical"), key=lambda s: sum(vectors[s][m])) for m in METRICS}
+    paired = []
+    for name in list(named)[2:]:
+        row = {"ranking": name}
+        for m in ("recall@1", "mrr@10", "ndcg@10"):
+            for ref in (best_single[m], "hybrid default (rrf_k=60, candidates=50)"):
+                if ref == name:
+                    continue
+                diff = paired_bootstrap_diff(vectors[ref][m], vectors[name][m])
+                tag = "default" if ref.startswith("hybrid default") else ref
+                row[f"{m} vs {tag}"] = f"{diff[0]:+.3f} [{diff[1][0]:+.3f}, {diff[1][1]:+.3f}]"
+        paired.append(row)
+    results["paired_bootstrap"] = paired
 
     # complementarity: where is the gold at rank 1?
     both = d_only = l_only = neither = 0
@@ -142,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows, ["ranking", "rrf_k", "candidates", *METRICS]))
     print()
     print(table([[v["variant"], *(v[m] for m in METRICS)] for v in results["variants"]], ["variant", *METRICS]))
+    print()
+    for row in paired:
+        print(row)
     print(f"\ngold at rank 1: {results['top1_agreement']}")
     print(f"offline fusion vs index.search: {checks}")
     print(f"wrote {args.out}")
