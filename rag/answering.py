@@ -68,7 +68,7 @@ class Answerer:
                          timings_ms=clock.done(), **base)
             return
 
-        scorer = SupportScorer(self.index.embedder, passage_sentences(passages))
+        scorer = SupportScorer(self.index.embedder, passage_sentences(passages), self.index.sentence_vectors)
         if config is not None:
             raw = ""
             try:
@@ -115,7 +115,7 @@ class Answerer:
         return heuristic_rewrite(question, turns), None
 
     def _extractive(self, question: str, passages: list[Passage], scorer: SupportScorer) -> tuple[list[str], list[Citation]]:
-        vector = self.index.embedder.embed([question])[0]
+        vector = self.index.sentence_vectors.embed(self.index.embedder, [question])[0]
         chosen = extract(question, vector, passages, scorer, self.index.settings.answer_sentences)
         parts, cites = [], []
         for n, sentence in enumerate(chosen.sentences, start=1):

@@ -26,6 +26,7 @@ from rag.ingest import IngestReport, ingest
 from rag.retrieval import Passage, retrieve
 from rag.settings import Settings
 from rag.store import Store
+from rag.support import VectorCache
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Index:
         self._embedder_lock = threading.Lock()
         self._ingest_lock = threading.Lock()
         self._documents: tuple[str, list[DocumentInfo]] | None = None
+        self.sentence_vectors = VectorCache()  # embeddings of questions and passage sentences, shared by all asks
         model_name = embedder.name if embedder else (self.settings.embedding_model or BUNDLED_MODEL)
         self.store = Store(self.settings, model_name)
 
@@ -79,9 +81,11 @@ class Index:
         mode = mode or s.mode
         if mode not in ("hybrid", "dense", "lexical"):
             raise ConfigError(f"unknown retrieval mode {mode!r}: use hybrid, dense or lexical")
+        query = query.strip()
         return retrieve(
-            self.store, self.embedder, query.strip(), k=k or s.top_k, mode=mode, candidates=s.candidates,
+            self.store, self.embedder, query, k=k or s.top_k, mode=mode, candidates=s.candidates,
             rrf_k=s.rrf_k, use_mmr=s.mmr if mmr is None else mmr, mmr_lambda=s.mmr_lambda, documents=documents,
+            vector=self.sentence_vectors.embed(self.embedder, [query])[0],
         )
 
     def documents(self) -> list[DocumentInfo]:

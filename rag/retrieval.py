@@ -81,11 +81,14 @@ def retrieve(
     use_mmr: bool = False,
     mmr_lambda: float = 0.7,
     documents: list[str] | None = None,
+    vector: np.ndarray | None = None,
 ) -> list[Passage]:
+    """The best `k` passages for `query`; `vector` is the query's embedding when the caller has it already."""
     if mode not in ("hybrid", "dense", "lexical"):
         raise ValueError(f"unknown retrieval mode {mode!r}: use hybrid, dense or lexical")
     pool = max(candidates, k)
-    vector = embedder.embed([query])[0]
+    if vector is None:
+        vector = embedder.embed([query])[0]
     dense = store.dense(vector, pool, documents) if mode != "lexical" else []
     lexical: list[tuple[str, float]] = []
     if mode != "dense":

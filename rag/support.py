@@ -42,13 +42,34 @@ def passage_sentences(passages: list[Passage]) -> list[Sentence]:
     return out
 
 
-class SupportScorer:
-    """Scores sentences against texts; sentence embeddings are computed once per instance."""
+class VectorCache:
+    """Sentence text -> embedding, bounded; keyed by the text itself, so it is never stale."""
 
-    def __init__(self, embedder: Embedder, sentences: list[Sentence]) -> None:
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def embed(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            if len(self._vectors) + len(missing) > self.limit:
+                self._vectors = {}
+            for text, vector in zip(missing, embedder.embed(missing)):
+                self._vectors[text] = vector
+        return np.stack([self._vectors[t] for t in texts])
+
+
+class SupportScorer:
+    """Scores sentences against texts; sentence embeddings are computed once (and kept in `cache` if given)."""
+
+    def __init__(self, embedder: Embedder, sentences: list[Sentence], cache: VectorCache | None = None) -> None:
         self.embedder = embedder
         self.sentences = sentences
-        self._vectors = embedder.embed([s.text for s in sentences]) if sentences else np.zeros((0, 1))
+        texts = [s.text for s in sentences]
+        if not sentences:
+            self._vectors = np.zeros((0, 1))
+        else:
+            self._vectors = cache.embed(embedder, texts) if cache is not None else embedder.embed(texts)
         self._tokens = [set(t) for t in tokenize([s.text for s in sentences])] if sentences else []
         n = len(sentences)
         df: dict[str, int] = {}

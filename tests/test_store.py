@@ -193,7 +193,7 @@ def assert_consistent(ix: rag.Index, corpus: Path, embedder: SentenceTransformer
     assert set(in_bm25) == wanted
     assert store.count() == len(wanted)
     generation = store.read_manifest()["generation"]
-    assert generation == store._generation() == store.lexical().generation
+    assert generation == store.generation() == store.lexical().generation
     assert generation != ""
 
 
@@ -217,7 +217,7 @@ def test_two_app_processes_share_one_chroma_server(tmp_path: Path, embedder: Sen
 
         # a second app process: its own folder, the same server
         second = rag.open_index(tmp_path / "app2", embedder=embedder, chroma_url=url)
-        assert first.store._generation() == generation  # opening did not reset the stamp
+        assert first.store.generation() == generation  # opening did not reset the stamp
         assert [(d.id, d.chunks) for d in second.documents()] == [(d.id, d.chunks) for d in first.documents()]
         assert not (tmp_path / "app2" / "bm25").exists()
         hits2 = second.search(OCTOPUS_QUESTION, k=3)
