@@ -50,6 +50,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.citations import strip_markers
+
 __all__ = [
     "MetricSummary",
     "answer_contains",
@@ -72,7 +74,6 @@ _PUNCT = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # One or more markers such as [1], [1, 3], [2][3], [2] [3], [1-2], with the whitespace before them,
 # and any whitespace after them when punctuation follows ("Makei [1] ." -> "Makei.").
-_MARKERS = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;\-–]\s*\d+)*\s*\])+(?:\s*(?=[.,;:!?]))?")
 
 
 # --- answers -------------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ def normalize_answer(s: str) -> str:
 
 def strip_citation_markers(s: str) -> str:
     """Remove citation markers like [1], [1, 3], [2][3] and the space they leave before punctuation."""
-    return _MARKERS.sub("", s).strip()
+    return strip_markers(s)
 
 
 def _clean(prediction: str) -> str:
