@@ -66,7 +66,10 @@ def limits(args: argparse.Namespace) -> dict[str, int | None]:
 
 
 def extra_figures(records: list[dict]) -> dict:
-    """BEIR-style document recall@5, document MRR@10, and answer length in sentences."""
+    """BEIR-style document recall@5, document MRR@10, answer length in sentences, and how often a gold answer
+    is in the answer's passages at all."""
+    from rag.metrics import normalize_answer
+
     scored = [r for r in records if r["gold_sources"] and r["error"] is None]
     doc_recall, doc_mrr = [], []
     for r in scored:
@@ -75,19 +78,33 @@ def extra_figures(records: list[dict]) -> dict:
         doc_recall.append(len(gold & set(docs[:5])) / len(gold))
         doc_mrr.append(next((1 / i for i, d in enumerate(docs[:10], 1) if d in gold), 0.0))
     sentences = [len(r["citations"]) for r in records if r["answer"] and not r["refused"]]
+    answerable = [r for r in records if r["answerable"] and r["gold_answers"] and r["error"] is None]
+    in_passages = [float(answer_in_passages(r)) for r in answerable]
+    yes_no = [r for r in answerable if all(normalize_answer(a) in ("yes", "no") for a in r["gold_answers"])]
     mean = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
     return {
         "doc_recall@5": mean(doc_recall), "doc_mrr@10": mean(doc_mrr),
         "answers": len(sentences), "max_sentences": max(sentences, default=None),
         "share_at_most_3_sentences": mean([float(s <= 3) for s in sentences]),
         "mean_sentences": mean([float(s) for s in sentences]),
+        "answer_in_passages": mean(in_passages), "yes_no_questions": len(yes_no),
     }
+
+
+def answer_in_passages(record: dict) -> bool:
+    """Whether a gold answer (SQuAD-normalized) appears in the k passages the answer was given: the ceiling of an
+    extractive answer's answer_contains."""
+    from rag.metrics import normalize_answer
+
+    context = f" {normalize_answer(' '.join(p['text'] for p in record['passages']))} "
+    return any(g and f" {g} " in context for g in (normalize_answer(a) for a in record["gold_answers"]))
 
 
 def run_set(name: str, corpus: Path, questions_path: Path, limit: int | None, modes: list[str],  # type: ignore[no-untyped-def]
             shared, args, say):
     from rag.eval_report import build_report, write_run
     from rag.evaluation import RETRIEVAL_K, evaluate, load_questions, open_eval_index
+    from rag.support import VectorCache
 
     qset = load_questions(questions_path)
     qset.name = name
@@ -104,6 +121,7 @@ def run_set(name: str, corpus: Path, questions_path: Path, limit: int | None, mo
              "documents": len(documents), "chunks": report.chunks, "ingest_seconds": round(ingest_seconds, 1),
              "modes": {}}
     for mode in modes:
+        index.sentence_vectors = VectorCache()  # each mode starts cold: no question or sentence embedded yet
         with Clock() as clock:
             records = evaluate(index, questions, k=index.settings.top_k, mode=mode, progress=sys.stderr.isatty())
         seconds = clock.wall
@@ -159,6 +177,11 @@ def render(result: dict) -> str:
         ref = (result["reference"].get(name) or {}).get("ndcg@10")
         if ref:
             rows.append(["ndcg@10, BM25 reference", *([""] * len(modes)), str(ref)])
+        rows.append(["gold answer in the k passages (extractive ceiling)",
+                     *(_fmt(s["modes"][m]["extra"]["answer_in_passages"]) for m in modes), ""])
+        yes_no = s["modes"][modes[0]]["extra"]["yes_no_questions"] if modes else 0
+        if yes_no:
+            rows.append(["yes/no questions (an extract cannot contain the answer)", *([str(yes_no)] * len(modes)), ""])
         rows.append(["max sentences per answer", *(_fmt(s["modes"][m]["extra"]["max_sentences"]) for m in modes),
                      ""])
         rows.append(["run time (s)", *(f"{s['modes'][m]['seconds']:.0f}" for m in modes), ""])

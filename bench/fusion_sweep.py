@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     clear_rag_environment()
     questions_path = data_dir() / args.set / "questions.jsonl"
     if not questions_path.is_file() or not (args.index / "manifest.json").is_file():
-        print(f"SKIP: need {questions_path} and an index in {args.index} (build it with ingest_retrieval.py --keep-index)")
+        print(f"SKIP: need {questions_path} and an index in {args.index} "
+              "(build it with ingest_retrieval.py --keep-index)")
         return 0
 
     import rag
@@ -103,29 +104,30 @@ def main(argv: list[str] | None = None) -> int:
     def evaluate(rank_fn) -> dict[str, float]:  # type: ignore[no-untyped-def]
         return {m: round(sum(v) / len(v), 4) for m, v in per_question(rank_fn).items()}
 
-    results: dict = {"set": args.set, "questions": len(questions), "skip": args.skip, "single": {}, "rrf": [], "variants": []}
-    results["single"]["dense"] = evaluate(lambda d, l: [c for c, _ in d[:K]])
-    results["single"]["lexical"] = evaluate(lambda d, l: [c for c, _ in l[:K]])
+    results: dict = {"set": args.set, "questions": len(questions), "skip": args.skip,
+                     "single": {}, "rrf": [], "variants": []}
+    results["single"]["dense"] = evaluate(lambda d, lx: [c for c, _ in d[:K]])
+    results["single"]["lexical"] = evaluate(lambda d, lx: [c for c, _ in lx[:K]])
     for rrf_k in RRF_KS:
         for pool in CANDIDATES:
             results["rrf"].append({"rrf_k": rrf_k, "candidates": pool,
-                                   **evaluate(lambda d, l, r=rrf_k, n=pool: fuse(d, l, r, n))})
+                                   **evaluate(lambda d, lx, r=rrf_k, n=pool: fuse(d, lx, r, n))})
     for w in (1.5, 2.0, 3.0):
         for rrf_k in (10, 60):
             results["variants"].append({"variant": f"weighted RRF, lexical x{w}, rrf_k={rrf_k}, candidates=50",
-                                        **evaluate(lambda d, l, r=rrf_k, w=w: fuse(d, l, r, 50, 1.0, w))})
+                                        **evaluate(lambda d, lx, r=rrf_k, w=w: fuse(d, lx, r, 50, 1.0, w))})
     for alpha in (0.2, 0.3, 0.4, 0.5):
         results["variants"].append({"variant": f"min-max score fusion, dense weight {alpha}, candidates=50",
-                                    **evaluate(lambda d, l, a=alpha: score_fusion(d, l, 50, a))})
+                                    **evaluate(lambda d, lx, a=alpha: score_fusion(d, lx, 50, a))})
 
     # paired bootstrap: a few candidate rankings against the better single mode and the current default
     named = {
-        "dense": lambda d, l: [c for c, _ in d[:K]],
-        "lexical": lambda d, l: [c for c, _ in l[:K]],
-        "hybrid default (rrf_k=60, candidates=50)": lambda d, l: fuse(d, l, 60, 50),
-        "hybrid rrf_k=5, candidates=100": lambda d, l: fuse(d, l, 5, 100),
-        "weighted RRF lexical x1.5, rrf_k=10": lambda d, l: fuse(d, l, 10, 50, 1.0, 1.5),
-        "min-max score fusion, dense weight 0.4": lambda d, l: score_fusion(d, l, 50, 0.4),
+        "dense": lambda d, lx: [c for c, _ in d[:K]],
+        "lexical": lambda d, lx: [c for c, _ in lx[:K]],
+        "hybrid default (rrf_k=60, candidates=50)": lambda d, lx: fuse(d, lx, 60, 50),
+        "hybrid rrf_k=5, candidates=100": lambda d, lx: fuse(d, lx, 5, 100),
+        "weighted RRF lexical x1.5, rrf_k=10": lambda d, lx: fuse(d, lx, 10, 50, 1.0, 1.5),
+        "min-max score fusion, dense weight 0.4": lambda d, lx: score_fusion(d, lx, 50, 0.4),
     }
     vectors = {name: per_question(fn) for name, fn in named.items()}
     best_single = {m: max(("dense", "lexical"), key=lambda s: sum(vectors[s][m])) for m in METRICS}

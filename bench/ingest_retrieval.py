@@ -132,7 +132,8 @@ def _fresh_ingest(corpus: Path, folder: Path, shared, say) -> dict:  # type: ign
 
 def _bare_encode(model, texts: list[str], call_sizes: list[int] | None, say) -> Clock:  # type: ignore[no-untyped-def]
     """SentenceTransformer.encode of `texts`, in one call or split like the ingest's calls."""
-    say("bare SentenceTransformer.encode of the same texts" + (", in the ingest's calls" if call_sizes else "") + " ...")
+    where = ", in the ingest's calls" if call_sizes else ""
+    say(f"bare SentenceTransformer.encode of the same texts{where} ...")
     with Clock() as clock:
         at = 0
         for size in call_sizes or [len(texts)]:
@@ -316,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     dropped = clear_rag_environment()
     data = data_dir()
     sets = [s.strip() for s in args.sets.split(",") if s.strip()]
-    missing = [s for s in sets if not (data / s / "corpus.jsonl").is_file() or not (data / s / "questions.jsonl").is_file()]
+    missing = [s for s in sets
+               if not (data / s / "corpus.jsonl").is_file() or not (data / s / "questions.jsonl").is_file()]
     if not data.is_dir() or missing:
         print(f"SKIP: benchmark data not found in {data} (missing: {', '.join(missing) or 'the folder'}); "
               "set RAG_BENCH_DATA to the folder holding <set>/corpus.jsonl and <set>/questions.jsonl.")
@@ -368,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
                 report = index.ingest(corpus, progress=False)
                 entry["ingest_seconds"] = round(time.perf_counter() - started, 3)
                 entry["chunks"], entry["documents"] = report.chunks, len(report.added)
-                say(f"  ingested {len(report.added)} documents, {report.chunks} chunks in {entry['ingest_seconds']:.1f}s")
+                say(f"  ingested {len(report.added)} documents, {report.chunks} chunks "
+                    f"in {entry['ingest_seconds']:.1f}s")
             questions = [q for q in read_jsonl(data / name / "questions.jsonl") if q.get("sources")]
             if args.limit:
                 questions = questions[: args.limit]
@@ -432,7 +435,8 @@ def render(result: dict) -> str:
             ["other processes' CPU share (ingest / encode)",
              " / ".join(", ".join(_share(r[k]) for r in runs) for k in ("ingest", "encode")),
              "0% = machine was otherwise idle"],
-            ["open_index (fresh folder)", f"{f['open_seconds']:.2f} s", f"overhead incl. open {f['overhead_with_open']:.1%}"],
+            ["open_index (fresh folder)", f"{f['open_seconds']:.2f} s",
+             f"overhead incl. open {f['overhead_with_open']:.1%}"],
             ["re-ingest, unchanged corpus", f"{r['seconds']:.2f} s",
              f"{r['ratio']:.1%} of first ingest, " + ("OK" if r["ratio"] <= r["target_ratio"] else "OVER")
              + f" (target <= {r['target_ratio']:.0%})"],
@@ -457,8 +461,8 @@ def render(result: dict) -> str:
                          None, None, None])
         ref = s.get("reference_bm25")
         if ref:
-            rows.append(["BM25 reference (data README, all questions)", None, None, None, ref["mrr@10"], ref["ndcg@10"], ref["doc_recall@5"],
-                         None, None, None])
+            rows.append(["BM25 reference (data README, all questions)", None, None, None,
+                         ref["mrr@10"], ref["ndcg@10"], ref["doc_recall@5"], None, None, None])
         parts.append(table(rows, ["mode", *METRICS, "doc_recall@5", "p50 ms", "p95 ms", "others' CPU"]))
         rows = []
         for n, v in s["hybrid_vs_best_single"].items():

@@ -114,7 +114,9 @@ class Answerer:
                 return heuristic_rewrite(question, turns), f"{exc} - the follow-up was rewritten offline."
         return heuristic_rewrite(question, turns), None
 
-    def _extractive(self, question: str, passages: list[Passage], scorer: SupportScorer) -> tuple[list[str], list[Citation]]:
+    def _extractive(
+        self, question: str, passages: list[Passage], scorer: SupportScorer
+    ) -> tuple[list[str], list[Citation]]:
         vector = self.index.sentence_vectors.embed(self.index.embedder, [question])[0]
         chosen = extract(question, vector, passages, scorer, self.index.settings.answer_sentences)
         parts, cites = [], []

@@ -136,7 +136,9 @@ def ask(
 
 @app.command()
 def serve(
-    corpus: Annotated[Optional[Path], typer.Option(help="Folder or corpus.jsonl to ingest first (default seeds/).")] = None,
+    corpus: Annotated[
+        Optional[Path], typer.Option(help="Folder or corpus.jsonl to ingest first (default seeds/).")
+    ] = None,
     index: IndexOpt = None,
     host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,

@@ -156,7 +156,9 @@ class Store:
                 ids=[c["id"] for c in part],
                 embeddings=embeddings[i : i + step],
                 documents=[c["text"] for c in part],
-                metadatas=[{k: ("" if v is None else v) for k, v in c.items() if k not in ("id", "text")} for c in part],
+                metadatas=[
+                    {k: ("" if v is None else v) for k, v in c.items() if k not in ("id", "text")} for c in part
+                ],
             )
 
     def delete_ids(self, ids: list[str]) -> None:

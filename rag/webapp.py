@@ -148,7 +148,8 @@ def add_uploads(index: Index, files: list[Path]) -> str:
         if Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
             lines.append(f"❌ {name}: not a supported type (use {', '.join(SUPPORTED_EXTENSIONS)})")
         elif path.stat().st_size > limit:
-            lines.append(f"❌ {name}: too large ({path.stat().st_size / 1e6:.1f} MB > {index.settings.max_file_mb:g} MB)")
+            size_mb = path.stat().st_size / 1e6
+            lines.append(f"❌ {name}: too large ({size_mb:.1f} MB > {index.settings.max_file_mb:g} MB)")
         else:
             shutil.copyfile(path, folder / name)
             accepted += 1
@@ -172,6 +173,7 @@ def remove_document(index: Index, document_id: str | None) -> str:
         upload.unlink()
     if not index.remove(document_id):
         return f"{document_id} is not in the index."
-    note = "" if document_id.startswith(f"{UPLOADS}/") else " (it is in the corpus folder: delete the file there too, " \
-        "or the next start ingests it again)"
+    note = "" if document_id.startswith(f"{UPLOADS}/") else (
+        " (it is in the corpus folder: delete the file there too, or the next start ingests it again)"
+    )
     return f"Removed {document_id}{note}."

@@ -60,15 +60,17 @@ def test_a_cited_llm_answer_quotes_the_sentence_that_supports_it(llm_index: rag.
         assert f'<passage n="{n}"' in user
         assert passage.text in user
     assert user.count("</passage>") == len(answer.passages)
-    assert f"Valid citation keys: [1], [2]" in user and user.rstrip().endswith(QUESTION)
+    assert "Valid citation keys: [1], [2]" in user and user.rstrip().endswith(QUESTION)
     assert request["model"] == "test-model" and answer.timings_ms["generate_ms"] > 0
 
 
 def test_a_made_up_marker_is_dropped_and_the_rest_renumbered(llm_index: rag.Index, fake: FakeLLM) -> None:
-    fake.reply("Vladimir Makei is the foreign minister [9]. He told a press conference in Minsk that no soldier would stay [2][1].")
+    fake.reply("Vladimir Makei is the foreign minister [9]. "
+               "He told a press conference in Minsk that no soldier would stay [2][1].")
     answer = llm_index.ask(QUESTION)
     assert "[9]" not in answer.text
-    assert answer.text == "Vladimir Makei is the foreign minister. He told a press conference in Minsk that no soldier would stay [1] [2]."
+    assert answer.text == ("Vladimir Makei is the foreign minister. "
+                           "He told a press conference in Minsk that no soldier would stay [1] [2].")
     assert [c.n for c in answer.citations] == [1, 2]
     assert answer.citations[0].passage_id == answer.passages[1].id
     assert answer.citations[1].passage_id == answer.passages[0].id

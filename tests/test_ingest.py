@@ -9,7 +9,8 @@ import rag
 from conftest import SEEDS
 
 ANIMALS = {
-    "otters.md": "# Sea otters\n\nSea otters hold hands while they sleep so they do not drift apart. They use rocks as tools.",
+    "otters.md": "# Sea otters\n\nSea otters hold hands while they sleep so they do not drift apart. "
+    "They use rocks as tools.",
     "camels.txt": "Camels store fat in their humps, not water. A camel can drink 100 litres in ten minutes.",
     "notes/owls.md": "# Owls\n\nOwls cannot move their eyes, so they turn their heads up to 270 degrees.",
 }
