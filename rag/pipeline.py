@@ -84,7 +84,8 @@ class Index:
         query = query.strip()
         return retrieve(
             self.store, self.embedder, query, k=k or s.top_k, mode=mode, candidates=s.candidates,
-            rrf_k=s.rrf_k, use_mmr=s.mmr if mmr is None else mmr, mmr_lambda=s.mmr_lambda, documents=documents,
+            rrf_k=s.rrf_k, fusion=s.fusion, dense_weight=s.dense_weight,
+            use_mmr=s.mmr if mmr is None else mmr, mmr_lambda=s.mmr_lambda, documents=documents,
             vector=self.sentence_vectors.embed(self.embedder, [query])[0],
         )
 

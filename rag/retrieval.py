@@ -1,6 +1,7 @@
-"""Question -> ranked passages: dense (Chroma), lexical (BM25), or both fused by reciprocal rank fusion.
+"""Question -> ranked passages: dense (Chroma), lexical (BM25), or both fused: by reciprocal rank fusion (the
+default) or by a convex combination of the two sides' min-max-normalised scores (`fusion="convex"`).
 
-Scores, per passage: `score` is what the ranking used (the fused RRF score in hybrid mode, cosine similarity in
+Scores, per passage: `score` is what the ranking used (the fused score in hybrid mode, cosine similarity in
 dense mode, BM25 in lexical mode); `dense_score` is the cosine similarity to the question, filled in for every
 passage returned whatever the mode (the refusal floor reads it); `lexical_score` is the BM25 score when the
 lexical side found the passage. Optional MMR re-ranks the fused pool for diversity.
@@ -48,6 +49,23 @@ def rrf(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
     return fused
 
 
+def convex(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], dense_weight: float) -> dict[str, float]:
+    """Convex combination of min-max-normalised scores: dense_weight x dense + (1 - dense_weight) x lexical.
+
+    Each side is normalised over its own candidates (best 1, worst 0; a side whose scores are all equal gives 1);
+    a candidate the other side did not return gets 0 from it.
+    """
+    def normalised(pairs: list[tuple[str, float]]) -> dict[str, float]:
+        if not pairs:
+            return {}
+        scores = [s for _, s in pairs]
+        low, spread = min(scores), max(scores) - min(scores)
+        return {c: (s - low) / spread if spread > 0 else 1.0 for c, s in pairs}
+
+    d, lx = normalised(dense), normalised(lexical)
+    return {c: dense_weight * d.get(c, 0.0) + (1 - dense_weight) * lx.get(c, 0.0) for c in d.keys() | lx.keys()}
+
+
 def mmr(candidates: list[str], relevance: dict[str, float], vectors: dict[str, np.ndarray], k: int,
         lam: float) -> list[str]:
     """Maximal marginal relevance: pick, one at a time, the candidate best balancing relevance and novelty."""
@@ -78,6 +96,8 @@ def retrieve(
     mode: str = "hybrid",
     candidates: int = 50,
     rrf_k: int = 60,
+    fusion: str = "rrf",
+    dense_weight: float = 0.4,
     use_mmr: bool = False,
     mmr_lambda: float = 0.7,
     documents: list[str] | None = None,
@@ -86,6 +106,8 @@ def retrieve(
     """The best `k` passages for `query`; `vector` is the query's embedding when the caller has it already."""
     if mode not in ("hybrid", "dense", "lexical"):
         raise ValueError(f"unknown retrieval mode {mode!r}: use hybrid, dense or lexical")
+    if fusion not in ("rrf", "convex"):
+        raise ValueError(f"unknown fusion {fusion!r}: use rrf or convex")
     pool = max(candidates, k)
     if vector is None:
         vector = embedder.embed([query])[0]
@@ -96,7 +118,9 @@ def retrieve(
         lexical = store.lexical().search(query, pool, allowed)
     dense_scores, lexical_scores = dict(dense), dict(lexical)
 
-    if mode == "hybrid":
+    if mode == "hybrid" and fusion == "convex":
+        ranking_scores = convex(dense, lexical, dense_weight)
+    elif mode == "hybrid":
         ranking_scores = rrf([[c for c, _ in dense], [c for c, _ in lexical]], rrf_k)
     else:
         ranking_scores = dense_scores if mode == "dense" else lexical_scores

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Mode = Literal["hybrid", "dense", "lexical"]
+Fusion = Literal["rrf", "convex"]
 
 # Fields that decide the content of the index: changing one rebuilds what it affects.
 INDEX_FIELDS = ("embedding_model", "chunk_tokens", "chunk_overlap_sentences")
@@ -56,6 +57,11 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
     candidates: int = Field(50, ge=1, description="Candidates taken from each side before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    fusion: Fusion = Field(
+        "rrf", description="How hybrid mode fuses the two sides: rrf (reciprocal rank fusion) or convex "
+        "(dense_weight x min-max-normalised cosine + the rest x normalised BM25).",
+    )
+    dense_weight: float = Field(0.4, ge=0, le=1, description="Weight of the dense side in convex fusion.")
     mmr: bool = Field(False, description="Re-rank with maximal marginal relevance for diversity.")
     mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR trade-off: 1 is pure relevance.")
 
