@@ -45,6 +45,9 @@ def compare_runs(path_a: str | Path, path_b: str | Path) -> dict:
     settings_a, settings_b = report_a.get("settings", {}), report_b.get("settings", {})
     differ = {key: [settings_a.get(key), settings_b.get(key)] for key in sorted({*settings_a, *settings_b})
               if settings_a.get(key) != settings_b.get(key) and key not in ("index_dir", "corpus")}
+    # a key one run does not record (made by an older version) is not the same as a recorded null
+    unrecorded = {"a": sorted(k for k in differ if k not in settings_a),
+                  "b": sorted(k for k in differ if k not in settings_b)}
     return {
         "a": str(folder_a), "b": str(folder_b),
         "name_a": folder_a.resolve().name, "name_b": folder_b.resolve().name,
@@ -54,7 +57,14 @@ def compare_runs(path_a: str | Path, path_b: str | Path) -> dict:
         "right_to_wrong": flip(True, False),
         "wrong_to_right": flip(False, True),
         "settings_differ": differ,
+        "settings_unrecorded": unrecorded,
     }
+
+
+def _setting(result: dict, side: str, key: str, value: object) -> str:
+    if key in result.get("settings_unrecorded", {}).get(side, ()):
+        return "(not recorded)"
+    return repr(value)
 
 
 def compare_text(result: dict) -> str:
@@ -80,7 +90,8 @@ def compare_text(result: dict) -> str:
     ]
     if result["settings_differ"]:
         lines += ["", "settings that differ: " + "; ".join(
-            f"{key}: {va!r} -> {vb!r}" for key, (va, vb) in result["settings_differ"].items())]
+            f"{key}: {_setting(result, 'a', key, va)} -> {_setting(result, 'b', key, vb)}"
+            for key, (va, vb) in result["settings_differ"].items())]
     for key, title in (("right_to_wrong", "right -> wrong"), ("wrong_to_right", "wrong -> right")):
         flips = result[key]
         lines += ["", f"{title} ({len(flips)}):"]

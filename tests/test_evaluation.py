@@ -13,7 +13,7 @@ import pytest
 
 import rag
 from rag.errors import ConfigError
-from rag.eval_compare import compare_runs
+from rag.eval_compare import compare_runs, compare_text
 from rag.eval_judge import Judge, parse_scores
 from rag.eval_report import check_thresholds, parse_threshold
 from rag.evaluation import (
@@ -313,6 +313,12 @@ def test_rag_eval_writes_its_files_and_gates_on_thresholds(small_set: Path, tmp_
     changed = {r["id"] for r, s in zip(records, map(json.loads, (tmp_path / "b" / "per_question.jsonl")
                                                     .read_text().splitlines())) if r["correct"] != s["correct"]}
     assert flips == changed
+
+    # a run made before a setting existed says so, instead of showing the setting as null
+    old = json.loads((tmp_path / "a" / "report.json").read_text())
+    del old["settings"]["fusion"]
+    (tmp_path / "a" / "report.json").write_text(json.dumps(old))
+    assert "fusion: (not recorded) -> 'rrf'" in compare_text(compare_runs(tmp_path / "a", tmp_path / "b"))
 
 
 def test_usage_errors_exit_2(small_set: Path, tmp_path: Path) -> None:
