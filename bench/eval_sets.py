@@ -68,7 +68,7 @@ def limits(args: argparse.Namespace) -> dict[str, int | None]:
 def extra_figures(records: list[dict]) -> dict:
     """BEIR-style document recall@5, document MRR@10, answer length in sentences, and how often a gold answer
     is in the answer's passages at all."""
-    from rag.metrics import normalize_answer
+    from rag.metrics import answer_contains, mrr_at_k, normalize_answer
 
     scored = [r for r in records if r["gold_sources"] and r["error"] is None]
     doc_recall, doc_mrr = [], []
@@ -76,10 +76,11 @@ def extra_figures(records: list[dict]) -> dict:
         gold = set(r["gold_sources"])
         docs = list(dict.fromkeys(r["retrieved"]))
         doc_recall.append(len(gold & set(docs[:5])) / len(gold))
-        doc_mrr.append(next((1 / i for i, d in enumerate(docs[:10], 1) if d in gold), 0.0))
+        doc_mrr.append(mrr_at_k(docs, gold, 10))
     sentences = [len(r["citations"]) for r in records if r["answer"] and not r["refused"]]
     answerable = [r for r in records if r["answerable"] and r["gold_answers"] and r["error"] is None]
-    in_passages = [float(answer_in_passages(r)) for r in answerable]
+    # a gold answer in the k passages at all: the ceiling of an extractive answer's answer_contains
+    in_passages = [answer_contains(" ".join(p["text"] for p in r["passages"]), r["gold_answers"]) for r in answerable]
     yes_no = [r for r in answerable if all(normalize_answer(a) in ("yes", "no") for a in r["gold_answers"])]
     mean = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
     return {
@@ -89,15 +90,6 @@ def extra_figures(records: list[dict]) -> dict:
         "mean_sentences": mean([float(s) for s in sentences]),
         "answer_in_passages": mean(in_passages), "yes_no_questions": len(yes_no),
     }
-
-
-def answer_in_passages(record: dict) -> bool:
-    """Whether a gold answer (SQuAD-normalized) appears in the k passages the answer was given: the ceiling of an
-    extractive answer's answer_contains."""
-    from rag.metrics import normalize_answer
-
-    context = f" {normalize_answer(' '.join(p['text'] for p in record['passages']))} "
-    return any(g and f" {g} " in context for g in (normalize_answer(a) for a in record["gold_answers"]))
 
 
 def run_set(name: str, corpus: Path, questions_path: Path, limit: int | None, modes: list[str],  # type: ignore[no-untyped-def]

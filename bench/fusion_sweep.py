@@ -43,15 +43,10 @@ def fuse(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], rrf_k
 
 def score_fusion(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], pool: int,
                  alpha: float) -> list[str]:
-    """Convex combination of min-max normalised scores (missing = 0): alpha * dense + (1 - alpha) * BM25."""
-    def norm(pairs: list[tuple[str, float]]) -> dict[str, float]:
-        if not pairs:
-            return {}
-        lo, hi = min(s for _, s in pairs), max(s for _, s in pairs)
-        return {c: (s - lo) / (hi - lo) if hi > lo else 1.0 for c, s in pairs}
+    """rag.retrieval.convex (`RAG_FUSION=convex`, dense weight alpha) over the first `pool` candidates of each side."""
+    from rag.retrieval import convex
 
-    dn, ln = norm(dense[:pool]), norm(lexical[:pool])
-    fused = {c: alpha * dn.get(c, 0.0) + (1 - alpha) * ln.get(c, 0.0) for c in set(dn) | set(ln)}
+    fused = convex(dense[:pool], lexical[:pool], alpha)
     return sorted(fused, key=lambda c: -fused[c])[:K]
 
 
