@@ -4,7 +4,7 @@
                                         [--limit squad-v1.1-dev=1000] [--modes hybrid,dense,lexical]
                                         [--out bench/results/eval_sets] [--index-root bench/results]
 
-Runs through rag.evaluation exactly as `rag eval QUESTIONS --corpus CORPUS --mode M` does (one shared embedding
+Runs through rag.eval.run exactly as `rag eval QUESTIONS --corpus CORPUS --mode M` does (one shared embedding
 model; each corpus in its own eval index under INDEX_ROOT/eval-indexes/, reused when unchanged), offline: no
 LLM. Also runs eval/seeds.jsonl over seeds/. Writes each run's report.json, per_question.jsonl, report.md and
 plots to OUT/<set>-<mode>/, the side-by-side tables to OUT/eval_sets.md and all figures to OUT/eval_sets.json.
@@ -68,7 +68,7 @@ def limits(args: argparse.Namespace) -> dict[str, int | None]:
 def extra_figures(records: list[dict]) -> dict:
     """BEIR-style document recall@5, document MRR@10, answer length in sentences, and how often a gold answer
     is in the answer's passages at all."""
-    from rag.metrics import answer_contains, mrr_at_k, normalize_answer
+    from rag.eval.metrics import answer_contains, mrr_at_k, normalize_answer
 
     scored = [r for r in records if r["gold_sources"] and r["error"] is None]
     doc_recall, doc_mrr = [], []
@@ -94,8 +94,9 @@ def extra_figures(records: list[dict]) -> dict:
 
 def run_set(name: str, corpus: Path, questions_path: Path, limit: int | None, modes: list[str],  # type: ignore[no-untyped-def]
             shared, args, say):
-    from rag.eval_report import build_report, write_run
-    from rag.evaluation import RETRIEVAL_K, evaluate, load_questions, open_eval_index
+    from rag.eval.report import build_report, write_run
+    from rag.eval.questions import load_questions
+    from rag.eval.run import RETRIEVAL_K, evaluate, open_eval_index
     from rag.support import VectorCache
 
     qset = load_questions(questions_path)
@@ -145,7 +146,7 @@ def _v(metric: dict, name: str) -> str:
 
 
 def render(result: dict) -> str:
-    from rag.evaluation import METRICS
+    from rag.eval.run import METRICS
 
     parts = [f"Date {result['date']}; {result['machine']['cpus']} CPUs ({result['machine']['platform']}), "
              f"torch {result['machine']['torch']} on CPU, {result['machine']['torch_threads']} threads; offline "

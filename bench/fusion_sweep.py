@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import rag
     from rag.embeddings import SentenceTransformerEmbedder
-    from rag.metrics import mrr_at_k, ndcg_at_k, paired_bootstrap_diff, recall_at_k
+    from rag.eval.metrics import mrr_at_k, ndcg_at_k, paired_bootstrap_diff, recall_at_k
 
     embedder = SentenceTransformerEmbedder()
     index = rag.open_index(args.index, embedder=embedder, chroma_url=None)

@@ -77,7 +77,7 @@ def doc_recall(ranked_docs: list[str], gold: set[str], k: int) -> float:
 
 
 def quality(ranked_docs: list[str], gold: set[str]) -> dict[str, float]:
-    from rag.metrics import mrr_at_k, ndcg_at_k, recall_at_k
+    from rag.eval.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 
     return {
         "recall@1": recall_at_k(ranked_docs, gold, 1),
@@ -263,7 +263,7 @@ def ingest_benchmark(corpus: Path, folder: Path, shared, say, repeats: int = 1):
 
 def evaluate(index, questions: list[dict], say) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
     """Per mode: mean metrics, latency; and per-question rankings."""
-    from rag.metrics import paired_bootstrap_diff, percentile, summarize
+    from rag.eval.metrics import paired_bootstrap_diff, percentile, summarize
 
     out: dict = {}
     per_question: dict = {}

@@ -1,6 +1,9 @@
 """Question -> Answer: rewrite a follow-up, retrieve, refuse below the relevance floor, answer with the LLM
 (or offline by extraction), check and map every citation to the exact sentence it quotes.
 
+An `Answerer` is built from what it needs, not from an index: a search function, an embedder, the settings, and
+(for the refusal's hint) a function listing the documents. Tests give it a stand-in search; the Index builds one.
+
 `ask()` returns an Answer. `stream()` yields text deltas as they are produced and then, last, the final Answer,
 whose `text` is authoritative: markers are renumbered, and if the LLM failed mid-stream the Answer holds the
 offline answer with a notice. An LLM failure never raises: the offline answer is given, with a one-line notice.
@@ -9,29 +12,43 @@ offline answer with a notice. An LLM failure never raises: the offline answer is
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from rag import citations, prompts
-from rag.answers import EXTRACTIVE, LLM, REFUSAL, Answer, Citation
 from rag.conversation import heuristic_rewrite, normalize_history
+from rag.embeddings import Embedder
 from rag.errors import EmptyQuestionError, LLMError
 from rag.extractive import extract
-from rag.retrieval import Passage
-from rag.support import SupportScorer, passage_sentences
+from rag.settings import Settings
+from rag.support import SupportScorer, VectorCache, passage_sentences
+from rag.types import EXTRACTIVE, LLM, REFUSAL, Answer, Citation, DocumentInfo, Passage
 
 if TYPE_CHECKING:
     from rag.generation import LLMConfig
-    from rag.pipeline import Index
 
 INFER_FLOOR = 0.45  # an unmarked LLM sentence is cited to a passage sentence only if it supports it this well
 
 
+class Search(Protocol):
+    """What answering needs of retrieval: the best passages for a query."""
+
+    def __call__(self, query: str, k: int | None = None, mode: str | None = None,
+                 documents: list[str] | None = None) -> list[Passage]: ...
+
+
 class Answerer:
-    def __init__(self, index: Index) -> None:
-        self.index = index
+    """Answers questions from `search`'s passages; one per index, shared by threads (it keeps no per-call state)."""
+
+    def __init__(self, search: Search, embedder: Embedder, settings: Settings,
+                 catalog: Callable[[], list[DocumentInfo]] = list, vectors: VectorCache | None = None) -> None:
+        self.search = search
+        self.embedder = embedder
+        self.settings = settings
+        self.catalog = catalog  # the documents of the corpus, for the refusal's hint
+        self.vectors = vectors if vectors is not None else VectorCache()
 
     def ask(self, question: str, history: object = None, k: int | None = None, model: str | None = None,
             mode: str | None = None, documents: list[str] | None = None) -> Answer:
@@ -47,7 +64,7 @@ class Answerer:
         if not isinstance(question, str) or not question.strip():
             raise EmptyQuestionError()
         question = question.strip()
-        s = self.index.settings
+        s = self.settings
         config = self._llm_config(model)
         clock = _Clock()
         turns = normalize_history(history)
@@ -56,7 +73,7 @@ class Answerer:
         if turns:
             standalone, notice = self._rewrite(question, turns, config)
             clock.lap("rewrite")
-        passages = self.index.search(standalone, k=k, mode=mode, documents=documents)
+        passages = self.search(standalone, k=k, mode=mode, documents=documents)
         clock.lap("retrieve")
         base = dict(question=question, passages=passages, standalone_question=standalone, settings_hash=s.answer_hash())
 
@@ -68,7 +85,7 @@ class Answerer:
                          timings_ms=clock.done(), **base)
             return
 
-        scorer = SupportScorer(self.index.embedder, passage_sentences(passages), self.index.sentence_vectors)
+        scorer = SupportScorer(self.embedder, passage_sentences(passages), self.vectors)
         if config is not None:
             raw = ""
             try:
@@ -94,7 +111,7 @@ class Answerer:
 
     # -- parts --------------------------------------------------------------------------------------
     def _llm_config(self, model: str | None) -> LLMConfig | None:
-        s = self.index.settings
+        s = self.settings
         name = model or s.model
         if not name:
             return None
@@ -117,8 +134,8 @@ class Answerer:
     def _extractive(
         self, question: str, passages: list[Passage], scorer: SupportScorer
     ) -> tuple[list[str], list[Citation]]:
-        vector = self.index.sentence_vectors.embed(self.index.embedder, [question])[0]
-        chosen = extract(question, vector, passages, scorer, self.index.settings.answer_sentences)
+        vector = self.vectors.embed(self.embedder, [question])[0]
+        chosen = extract(question, vector, passages, scorer, self.settings.answer_sentences)
         parts, cites = [], []
         for n, sentence in enumerate(chosen.sentences, start=1):
             p = passages[sentence.passage]
@@ -177,7 +194,7 @@ class Answerer:
         return f"I could not find the answer to this in the documents. {self._corpus_hint(passages)}"
 
     def _corpus_hint(self, passages: list[Passage]) -> str:
-        docs = self.index.documents()
+        docs = self.catalog()
         titles = list(dict.fromkeys([p.title for p in passages] + [d.title for d in docs]))[:3]
         shown = "; ".join(f"“{_short(t)}”" for t in titles)
         return f"The corpus holds {len(docs)} document{'s' if len(docs) != 1 else ''}, about: {shown}."

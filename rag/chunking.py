@@ -15,23 +15,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sentencex import segment
+
+from rag.types import Chunk
 
 TokenOffsets = Callable[[list[str]], list[list[tuple[int, int]]]]
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
-
-
-@dataclass(frozen=True)
-class Chunk:
-    id: str
-    document_id: str
-    text: str
-    start: int  # character offsets into Document.text
-    end: int
-    position: int  # order of the chunk in its document
 
 
 def chunk_id(document_id: str, start: int, end: int, text: str) -> str:

@@ -1,5 +1,6 @@
-"""The `rag` command. The only place where errors become exit codes: 0 success, 1 a failure the message
-explains, 2 a usage error. No traceback reaches the user."""
+"""The `rag` command: ingest, search and ask here; the wings add theirs (`rag eval` from rag.eval, `rag serve` and
+`rag feedback` from rag.web) through entry points. The only place where errors become exit codes: 0 success,
+1 a failure the message explains, 2 a usage error. No traceback reaches the user."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
+# shared with the wings' commands
 IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder (default .rag, or RAG_INDEX_DIR).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ChromaOpt = Annotated[
@@ -25,7 +27,7 @@ ChromaOpt = Annotated[
 ]
 
 
-def _open(index: Path | None, **settings: object):  # type: ignore[no-untyped-def]
+def open_from_options(index: Path | None, **settings: object):  # type: ignore[no-untyped-def]
     import rag
 
     clean = {k: v for k, v in settings.items() if v is not None}
@@ -53,7 +55,7 @@ def ingest(
     max_file_mb: Annotated[Optional[float], typer.Option(help="Skip files larger than this.")] = None,
 ) -> None:
     """Ingest a corpus into the index, incrementally."""
-    ix = _open(index, chroma_url=chroma_url, max_file_mb=max_file_mb)
+    ix = open_from_options(index, chroma_url=chroma_url, max_file_mb=max_file_mb)
     report = ix.ingest(path, progress=not json_out)
     for failure in report.failed:
         _echo_err(f"skipped {failure.path}: {failure.error}")
@@ -79,12 +81,11 @@ def search(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Search the index and print the best passages."""
-    ix = _open(index, chroma_url=chroma_url, mode=mode)
+    ix = open_from_options(index, chroma_url=chroma_url, mode=mode)
     _ensure_ingested(ix)
     passages = ix.search(query, k=k, documents=document or None, mmr=mmr or None)
     if json_out:
-        keys = ("id", "document", "title", "url", "text", "start", "end", "score", "dense_score", "lexical_score")
-        typer.echo(json.dumps([{key: p.to_json()[key] for key in keys} for p in passages], ensure_ascii=False))
+        typer.echo(json.dumps([p.to_json() for p in passages], ensure_ascii=False))
         return
     if not passages:
         typer.echo("No passage matches.")
@@ -107,7 +108,7 @@ def ask(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Answer a question from the documents, with citations."""
-    ix = _open(index, chroma_url=chroma_url, mode=mode, model=model, api_base=api_base)
+    ix = open_from_options(index, chroma_url=chroma_url, mode=mode, model=model, api_base=api_base)
     _ensure_ingested(ix)
     if json_out:
         answer = ix.ask(question, k=k)
@@ -134,55 +135,20 @@ def ask(
         typer.echo(f"    “{' '.join(c.quote.split())}”")
 
 
-@app.command()
-def serve(
-    corpus: Annotated[
-        Optional[Path], typer.Option(help="Folder or corpus.jsonl to ingest first (default seeds/).")
-    ] = None,
-    index: IndexOpt = None,
-    host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,
-    model: Annotated[Optional[str], typer.Option(help="litellm model string; unset answers offline.")] = None,
-    api_base: Annotated[Optional[str], typer.Option(help="Base URL of an OpenAI-compatible server.")] = None,
-    chroma_url: ChromaOpt = None,
-) -> None:
-    """Ingest the corpus, then serve the chat and the REST API."""
-    from rag.server import serve as run
-
-    ix = _open(index, corpus=corpus, host=host, port=port, model=model, api_base=api_base, chroma_url=chroma_url)
-    run(ix, corpus)
+_registered = False
 
 
-feedback_app = typer.Typer(help="Thumbs up/down given in the chat.", no_args_is_help=True)
-app.add_typer(feedback_app, name="feedback")
+def register_subcommands() -> None:
+    """Add the wings' commands (`rag eval`, `rag serve`, ...) once, through the "rag.commands" entry points that
+    pyproject.toml declares: the engine names no module of theirs."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    from importlib.metadata import entry_points
 
-
-@feedback_app.command("export")
-def feedback_export(
-    index: IndexOpt = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write the question set here (default: stdout).")] = None,
-) -> None:
-    """Turn thumbs-up answers into an eval question set (JSONL) for `rag eval`."""
-    from rag import feedback
-    from rag.settings import Settings
-
-    folder = index or Settings().index_dir
-    questions, skipped = feedback.export(folder)
-    text = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions)
-    if out:
-        out.write_text(text)
-        _echo_err(f"{len(questions)} questions written to {out} ({skipped} thumbs-down left out)")
-    else:
-        typer.echo(text, nl=False)
-
-
-def _register_subcommands() -> None:
-    from rag import cli_eval
-
-    cli_eval.register(app)
-
-
-_register_subcommands()
+    for entry in sorted(entry_points(group="rag.commands"), key=lambda e: e.name):
+        entry.load()(app)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -190,6 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     from rag.errors import RagError
 
+    register_subcommands()
     try:
         app(args=argv, standalone_mode=False)
     except RagError as exc:

@@ -31,6 +31,7 @@ from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
 from rag.errors import DocumentError
+from rag.types import Document, LoadFailure
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
@@ -45,22 +46,6 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 _URL_LINE = re.compile(r"^\s*Original url:\s*(.*)$", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^ {0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _BLANK_RUNS = re.compile(r"\n{3,}")
-
-
-@dataclass(frozen=True)
-class Document:
-    id: str
-    title: str
-    text: str
-    url: str | None
-    sha256: str
-    path: str | None = None
-
-
-@dataclass(frozen=True)
-class LoadFailure:
-    path: str
-    error: str
 
 
 @dataclass

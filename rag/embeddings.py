@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Protocol
 
@@ -34,6 +35,39 @@ class Embedder(Protocol):
     def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
         """For each text, the character span of each of its tokens (special tokens excluded)."""
         ...
+
+
+class LazyEmbedder:
+    """An Embedder whose model is loaded on first use (once, thread-safe): opening an index, listing its
+    documents or re-ingesting an unchanged corpus never loads a model."""
+
+    def __init__(self, load: Callable[[], Embedder], name: str) -> None:
+        self.name = name
+        self._load = load
+        self._inner: Embedder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> Embedder:
+        with self._lock:
+            if self._inner is None:
+                self._inner = self._load()
+            return self._inner
+
+    @property
+    def max_tokens(self) -> int:  # type: ignore[override]
+        return self.loaded.max_tokens
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.loaded.embed(texts)
+
+    def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        return self.loaded.token_offsets(texts)
+
+
+def default_embedder(model: str = "", batch_size: int = 64) -> LazyEmbedder:
+    """The embedder for a model setting (empty: the bundled all-MiniLM-L6-v2), loaded on first use."""
+    return LazyEmbedder(lambda: SentenceTransformerEmbedder(model, batch_size), model or BUNDLED_MODEL)
 
 
 def bundled_model_path() -> str:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.retrieval import Passage
 from rag.support import Sentence, SupportScorer
+from rag.types import Passage
 
 RANK_PRIOR = 0.04  # bonus for the first-ranked passage, decaying as 1/rank
 KEEP_RATIO = 0.85  # a further sentence must score at least this share of the best one

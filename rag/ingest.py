@@ -13,47 +13,21 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
-from rag.chunking import Chunk, chunk_text
-from rag.documents import Document, LoadFailure, load_corpus
+from rag.chunking import chunk_text
+from rag.documents import load_corpus
 from rag.embeddings import Embedder
 from rag.settings import Settings
-from rag.store import DocumentState, Store
+from rag.store import ChunkRecord, DocumentState, Store
+from rag.types import Chunk, Document, IngestReport, LoadFailure
 
 TITLE_TOKENS = 32  # the title is prefixed to each chunk for embedding and BM25, cut to this many tokens
 GROUP_CHUNKS = 1024  # chunks embedded and stored together
 PROGRESS_MIN_DOCUMENTS = 5
-
-
-@dataclass
-class IngestReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    failed: list[LoadFailure] = field(default_factory=list)
-    repaired: list[str] = field(default_factory=list)
-    chunks: int = 0  # chunks in the index after the run
-    embedded: int = 0  # chunks embedded by this run
-    seconds: float = 0.0
-
-    def to_json(self) -> dict:
-        return {
-            "added": len(self.added),
-            "updated": len(self.updated),
-            "removed": len(self.removed),
-            "unchanged": len(self.unchanged),
-            "failed": [{"path": f.path, "error": f.error} for f in self.failed],
-            "chunks": self.chunks,
-            "embedded": self.embedded,
-            "repaired": len(self.repaired),
-            "seconds": round(self.seconds, 3),
-            "documents": {"added": self.added, "updated": self.updated, "removed": self.removed},
-        }
 
 
 def settings_fingerprint(settings: Settings, embedder_name: str) -> str:
@@ -67,7 +41,7 @@ def source_key(path: Path) -> str:
 
 def ingest(
     store: Store,
-    get_embedder,  # () -> Embedder, called only when something must be embedded
+    embedder: Embedder,  # used only when something must be embedded (a LazyEmbedder loads then)
     settings: Settings,
     path: Path,
     progress: bool = True,
@@ -110,7 +84,6 @@ def ingest(
         todo.append(doc)
 
     if todo:
-        embedder: Embedder = get_embedder()
         bar = tqdm(
             total=len(todo), unit="doc", desc="Ingesting", file=sys.stderr,
             disable=not progress or len(todo) <= PROGRESS_MIN_DOCUMENTS,
@@ -162,11 +135,10 @@ def _store_group(
     for doc, chunks, prefix in group:
         for chunk in chunks:
             texts.append(prefix + chunk.text)
-            records.append({
-                "id": chunk.id, "text": chunk.text, "document": doc.id, "title": doc.title, "url": doc.url,
-                "start": chunk.start, "end": chunk.end, "position": chunk.position,
-                "sha256": doc.sha256, "fp": fingerprint, "n": len(chunks), "source": source,
-            })
+            records.append(ChunkRecord(
+                chunk.id, chunk.text, doc.id, doc.title, doc.url, chunk.start, chunk.end, chunk.position,
+                doc.sha256, fingerprint, len(chunks), source,
+            ))
     vectors = embedder.embed(texts)
     old = [i for doc, _, _ in group if doc.id in states for i in states[doc.id].ids]
     if old:

@@ -7,7 +7,7 @@ passages do not answer this" so that refusals can be recognised by machine.
 
 from __future__ import annotations
 
-from rag.retrieval import Passage
+from rag.types import Passage
 
 REFUSAL_PHRASE = "The documents do not contain the answer to this question."
 

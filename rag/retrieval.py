@@ -9,35 +9,15 @@ lexical side found the passage. Optional MMR re-ranks the fused pool for diversi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.embeddings import Embedder
-from rag.store import Store
+from rag.types import Passage
 
-
-@dataclass(frozen=True)
-class Passage:
-    id: str
-    document: str
-    title: str
-    url: str | None
-    text: str
-    start: int  # character offsets of `text` in the document
-    end: int
-    score: float
-    dense_score: float | None = None
-    lexical_score: float | None = None
-    rank: int = 0
-
-    def to_json(self) -> dict:
-        return {
-            "id": self.id, "document": self.document, "title": self.title, "url": self.url, "text": self.text,
-            "start": self.start, "end": self.end, "score": round(self.score, 6),
-            "dense_score": None if self.dense_score is None else round(self.dense_score, 6),
-            "lexical_score": None if self.lexical_score is None else round(self.lexical_score, 6),
-        }
+if TYPE_CHECKING:
+    from rag.embeddings import Embedder
+    from rag.store import Store
 
 
 def rrf(rankings: list[list[str]], k: int = 60) -> dict[str, float]:

@@ -30,15 +30,37 @@ _GENERATION_CHECK_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
-class StoredChunk:
+class ChunkRecord:
+    """One chunk as Chroma holds it: the id, the text (Chroma's "document") and the metadata layout below.
+    `metadata()` is its only writer and `from_chroma()` its only reader."""
+
     id: str
+    text: str
     document: str
     title: str
     url: str | None
-    text: str
-    start: int
+    start: int  # character offsets of `text` in the document
     end: int
-    position: int
+    position: int  # order of the chunk in its document
+    sha256: str  # the document's content hash
+    fingerprint: str  # hash of the settings that cut and embedded it
+    total: int  # how many chunks the document has (a document with fewer stored is incomplete)
+    source: str = ""  # the corpus root the document was ingested from
+
+    def metadata(self) -> dict[str, str | int]:
+        return {
+            "document": self.document, "title": self.title, "url": self.url or "", "start": self.start,
+            "end": self.end, "position": self.position, "sha256": self.sha256, "fp": self.fingerprint,
+            "n": self.total, "source": self.source,
+        }
+
+    @classmethod
+    def from_chroma(cls, chunk_id: str, text: str | None, meta: dict) -> ChunkRecord:
+        return cls(
+            chunk_id, text or "", str(meta["document"]), str(meta["title"]), str(meta["url"]) or None,
+            int(meta["start"]), int(meta["end"]), int(meta["position"]), str(meta["sha256"]), str(meta["fp"]),
+            int(meta["n"]), str(meta.get("source", "")),
+        )
 
 
 @dataclass
@@ -124,16 +146,16 @@ class Store:
         states: dict[str, DocumentState] = {}
         for ids, metas, _ in self._pages(include=["metadatas"]):
             for chunk_id, meta in zip(ids, metas):
-                doc = str(meta["document"])
-                state = states.get(doc)
-                if state is None or (state.sha256, state.fingerprint) != (meta["sha256"], meta["fp"]):
+                record = ChunkRecord.from_chroma(chunk_id, None, meta)
+                state = states.get(record.document)
+                if state is None or (state.sha256, state.fingerprint) != (record.sha256, record.fingerprint):
                     if state is not None:  # two versions of one document: mark it incomplete
                         state.expected = -1
                         state.ids.append(chunk_id)
                         continue
-                    state = states[doc] = DocumentState(
-                        str(meta["sha256"]), str(meta["fp"]), int(meta["n"]), str(meta["title"]),
-                        str(meta["url"]) or None, source=str(meta.get("source", "")),
+                    state = states[record.document] = DocumentState(
+                        record.sha256, record.fingerprint, record.total, record.title, record.url,
+                        source=record.source,
                     )
                 state.ids.append(chunk_id)
         return states
@@ -147,18 +169,16 @@ class Store:
             yield page["ids"], page.get("metadatas") or [], page.get("documents") or []
             offset += len(page["ids"])
 
-    def add(self, chunks: list[dict], embeddings: np.ndarray) -> None:
-        """Add chunk records ({id, text, document, title, url, start, end, position, sha256, fp, n})."""
+    def add(self, records: list[ChunkRecord], embeddings: np.ndarray) -> None:
+        """Add (or replace) chunks with their embeddings, in batches Chroma accepts."""
         step = self.client.get_max_batch_size()
-        for i in range(0, len(chunks), step):
-            part = chunks[i : i + step]
+        for i in range(0, len(records), step):
+            part = records[i : i + step]
             self.collection.upsert(
-                ids=[c["id"] for c in part],
+                ids=[r.id for r in part],
                 embeddings=embeddings[i : i + step],
-                documents=[c["text"] for c in part],
-                metadatas=[
-                    {k: ("" if v is None else v) for k, v in c.items() if k not in ("id", "text")} for c in part
-                ],
+                documents=[r.text for r in part],
+                metadatas=[r.metadata() for r in part],  # type: ignore[misc]
             )
 
     def delete_ids(self, ids: list[str]) -> None:
@@ -178,18 +198,15 @@ class Store:
         )
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
 
-    def get(self, ids: list[str], embeddings: bool = False) -> tuple[dict[str, StoredChunk], dict[str, np.ndarray]]:
+    def get(self, ids: list[str], embeddings: bool = False) -> tuple[dict[str, ChunkRecord], dict[str, np.ndarray]]:
+        """The stored chunks with these ids (and their vectors when asked); missing ids are left out."""
         if not ids:
             return {}, {}
         include = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
         got = self.collection.get(ids=ids, include=include)
         chunks, vectors = {}, {}
         for i, chunk_id in enumerate(got["ids"]):
-            meta = got["metadatas"][i]
-            chunks[chunk_id] = StoredChunk(
-                chunk_id, str(meta["document"]), str(meta["title"]), str(meta["url"]) or None,
-                got["documents"][i], int(meta["start"]), int(meta["end"]), int(meta["position"]),
-            )
+            chunks[chunk_id] = ChunkRecord.from_chroma(chunk_id, got["documents"][i], got["metadatas"][i])
             if embeddings:
                 vectors[chunk_id] = np.asarray(got["embeddings"][i], dtype=np.float32)
         return chunks, vectors
@@ -218,7 +235,7 @@ class Store:
         ids, texts = [], []
         for page_ids, metas, docs in self._pages(include=["documents", "metadatas"]):
             ids.extend(page_ids)
-            texts.extend(f"{m['title']}\n{d}" for m, d in zip(metas, docs))
+            texts.extend(f"{ChunkRecord.from_chroma(i, d, m).title}\n{d}" for i, m, d in zip(page_ids, metas, docs))
         index = LexicalIndex.build(ids, texts, generation)
         try:
             index.save(self.folder / "bm25")

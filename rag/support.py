@@ -15,7 +15,7 @@ import numpy as np
 from rag.chunking import sentence_spans
 from rag.embeddings import Embedder
 from rag.lexical import tokenize
-from rag.retrieval import Passage
+from rag.types import Passage
 
 DENSE_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.4

@@ -199,3 +199,35 @@ def test_rag_ask_cli_prints_the_documented_json(tmp_path: Path) -> None:
     assert set(data["citations"][0]) >= {"n", "document", "title", "url", "passage_id", "quote", "start", "end"}
     assert set(data["passages"][0]) >= {"id", "document", "text", "score"}
     assert "ingesting" in out.stderr  # an empty index ingests seeds/ first
+
+
+def stand_in_passages() -> list[rag.Passage]:
+    """Two passages cut from the seed document by hand, as a search function would return them."""
+    text = rag.documents.load_file(next(SEEDS.glob("*.txt")), "seed.txt").text
+    spans = [(text.index("NATO has called"), text.index("Makei hailed")), (0, text.index("\"Not a single"))]
+    return [rag.Passage(f"p{i}", "seed.txt", "Belarus", None, text[a:b].strip(), a, a + len(text[a:b].strip()),
+                        score=1.0 / (i + 1), dense_score=0.6, rank=i + 1) for i, (a, b) in enumerate(spans)]
+
+
+def test_answering_needs_only_a_search_function(embedder, fake: FakeLLM) -> None:
+    """An Answerer is built from a search function, an embedder and settings: no index, no Chroma."""
+    from rag.answering import Answerer
+
+    passages = stand_in_passages()
+    searched: list[str] = []
+
+    def search(query: str, k=None, mode=None, documents=None) -> list[rag.Passage]:
+        searched.append(query)
+        return passages
+
+    offline = Answerer(search, embedder, rag.Settings())
+    answer = offline.ask(QUESTION)
+    assert searched == [QUESTION] and answer.mode == "extractive"
+    assert answer.citations[0].passage_id == "p1" and "Vladimir Makei" in answer.citations[0].quote
+
+    settings = rag.Settings(model="openai/test-model", api_base=fake.base_url, llm_timeout=2, llm_retries=0)
+    fake.reply("Vladimir Makei is Belarus's foreign minister [2]. NATO called the drills alarming [1].")
+    answer = Answerer(search, embedder, settings).ask(QUESTION)
+    assert [c.passage_id for c in answer.citations] == ["p1", "p0"]
+    assert answer.text == "Vladimir Makei is Belarus's foreign minister [1]. NATO called the drills alarming [2]."
+    assert "NATO has called" in answer.citations[1].quote

@@ -156,8 +156,8 @@ def test_feedback_export_turns_thumbs_up_into_questions(app, tmp_path: Path) -> 
     rows = [json.loads(x) for x in (index_dir / "feedback.jsonl").read_text().splitlines()] \
         if (index_dir / "feedback.jsonl").exists() else []
     if not rows:  # the browser test votes; without a browser, vote the way the chat does
-        from rag import feedback
-        from rag.answers import Answer, Citation
+        from rag.web import feedback
+        from rag.types import Answer, Citation
 
         cite = Citation(1, "p", "000_7582f00bdfc6e56e.txt", "t", None, "Vladimir Makei", 0, 10)
         feedback.record(index_dir, Answer(QUESTION, "Vladimir Makei [1].", [cite], [], False, "extractive"), True)

@@ -13,17 +13,16 @@ import pytest
 
 import rag
 from rag.errors import ConfigError
-from rag.eval_compare import compare_runs, compare_text
-from rag.eval_judge import Judge, parse_scores
-from rag.eval_report import check_thresholds, parse_threshold
-from rag.evaluation import (
+from rag.eval.compare import compare_runs, compare_text
+from rag.eval.judge import Judge, parse_scores
+from rag.eval.report import check_thresholds, parse_threshold
+from rag.eval.questions import EvalQuestion, load_questions
+from rag.eval.run import (
     METRICS,
     PER_QUESTION,
-    EvalQuestion,
     eval_index_dir,
     evaluate,
     is_correct,
-    load_questions,
     score_question,
     summarize_records,
 )

@@ -1,4 +1,4 @@
-"""Hand-worked checks of rag.metrics; every expected number can be verified by eye."""
+"""Hand-worked checks of rag.eval.metrics; every expected number can be verified by eye."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rag.metrics import (
+from rag.eval.metrics import (
     MetricSummary,
     answer_contains,
     bootstrap_ci,

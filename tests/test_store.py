@@ -277,10 +277,10 @@ CHILD = textwrap.dedent(
             return original(self, chunks, embeddings)
         calls += 1
         cut = len(chunks) // 2
-        while cut < len(chunks) - 1 and chunks[cut]["document"] != chunks[cut - 1]["document"]:
+        while cut < len(chunks) - 1 and chunks[cut].document != chunks[cut - 1].document:
             cut += 1
         original(self, chunks[:cut], embeddings[:cut])
-        print(f"ADDED {calls} {cut} {chunks[cut]['document']}", flush=True)
+        print(f"ADDED {calls} {cut} {chunks[cut].document}", flush=True)
         if calls == stop_at:
             print("PARTIAL", flush=True)
             time.sleep(120)  # killed here

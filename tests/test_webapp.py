@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import rag
-from rag import feedback, render
-from rag.server import example_questions
-from rag.webapp import add_uploads, remove_document
+from rag.web import feedback, render
+from rag.web.server import example_questions
+from rag.web.chat import add_uploads, remove_document
 
 from conftest import SEEDS
 

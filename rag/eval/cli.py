@@ -85,8 +85,8 @@ def register(app: typer.Typer) -> None:
             _usage("-k must be between 1 and 100")
         if limit is not None and limit < 1:
             _usage("--limit must be at least 1")
-        from rag.errors import ConfigError
-        from rag.eval_report import parse_threshold
+        from rag import ConfigError
+        from rag.eval.report import parse_threshold
 
         try:
             thresholds = [parse_threshold(t) for text in thresholds_text for t in text.split(",") if t.strip()]
@@ -99,7 +99,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _compare(run_a: str, run_b: str, json_out: bool) -> None:
-    from rag.eval_compare import compare_runs, compare_text
+    from rag.eval.compare import compare_runs, compare_text
 
     result = compare_runs(run_a, run_b)
     typer.echo(json.dumps(result, ensure_ascii=False, indent=1) if json_out else compare_text(result))
@@ -108,7 +108,7 @@ def _compare(run_a: str, run_b: str, json_out: bool) -> None:
 def _open(corpus: Path | None, index: Path | None, settings: dict, chroma_url: str | None) -> tuple:
     """The index to evaluate and a description of it for the report."""
     import rag
-    from rag.evaluation import open_eval_index
+    from rag.eval.run import open_eval_index
 
     if corpus is not None:
         ix, report = open_eval_index(corpus, index, **settings)
@@ -134,9 +134,10 @@ def _run(questions_path: Path, corpus: Path | None, index: Path | None, model: s
          k: int | None, limit: int | None, out: Path | None, json_out: bool, thresholds: list[tuple[str, float]],
          judge_option: str | None, chroma_url: str | None) -> bool:
     """Run the evaluation, write its files, print the summary; True when a threshold was missed."""
-    from rag.eval_judge import Judge, judge_model_from
-    from rag.eval_report import build_report, check_thresholds, summary_text, write_run
-    from rag.evaluation import RETRIEVAL_K, evaluate, load_questions
+    from rag.eval.judge import Judge, judge_model_from
+    from rag.eval.questions import load_questions
+    from rag.eval.report import build_report, check_thresholds, summary_text, write_run
+    from rag.eval.run import RETRIEVAL_K, evaluate
 
     qset = load_questions(questions_path)
     for line, problem in qset.problems:

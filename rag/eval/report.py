@@ -10,8 +10,9 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from rag.errors import ConfigError
-from rag.evaluation import LATENCY, METRICS, QuestionSet, recall_curve, summarize_records
+from rag import ConfigError
+from rag.eval.questions import QuestionSet
+from rag.eval.run import LATENCY, METRICS, recall_curve, summarize_records
 
 SCHEMA_VERSION = 1
 
@@ -188,7 +189,7 @@ def write_run(out: Path, report: dict, records: list[dict], plots: bool = True) 
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
     written: dict[str, str] = {}
     if plots:
-        from rag.eval_plots import write_plots
+        from rag.eval.plots import write_plots
 
         written = write_plots(out, report, records)
     report["plots"] = written

@@ -19,8 +19,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from rag.errors import ConfigError, DocumentError, EmptyQuestionError, RagError
-from rag.pipeline import Index
+from rag import ConfigError, DocumentError, EmptyQuestionError, Index, RagError
 
 
 class Turn(BaseModel):
@@ -65,7 +64,7 @@ def router(index: Index) -> APIRouter:
 
     @api.get("/documents", summary="The documents in the index")
     def documents() -> list[dict]:
-        return [{"id": d.id, "title": d.title, "url": d.url, "chunks": d.chunks} for d in index.documents()]
+        return [d.to_json() for d in index.documents()]
 
     @api.delete("/documents/{document_id:path}", summary="Remove a document from the index")
     def remove(document_id: str) -> JSONResponse:

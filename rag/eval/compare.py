@@ -2,7 +2,7 @@
 
 For each metric: A's value, B's value, the difference B - A, and a 95% paired bootstrap interval of that
 difference over the question ids both runs share and the metric applies to in both
-(rag.metrics.paired_bootstrap_diff). Latency percentiles get the difference only. Then the questions that went
+(rag.eval.metrics.paired_bootstrap_diff). Latency percentiles get the difference only. Then the questions that went
 from right to wrong and from wrong to right (`correct` in per_question.jsonl), and the settings that differ.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.eval_report import fmt, load_run, table
-from rag.evaluation import LATENCY, METRICS
-from rag.metrics import paired_bootstrap_diff
+from rag.eval.metrics import paired_bootstrap_diff
+from rag.eval.report import fmt, load_run, table
+from rag.eval.run import LATENCY, METRICS
 
 
 def compare_runs(path_a: str | Path, path_b: str | Path) -> dict:

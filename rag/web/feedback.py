@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from rag.answers import Answer
+from rag import Answer
 from rag.citations import strip_markers
 
 FILE = "feedback.jsonl"

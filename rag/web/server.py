@@ -11,9 +11,9 @@ import os
 import sys
 from pathlib import Path
 
-from rag.pipeline import Index
+from rag import Index
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def example_questions(index: Index, limit: int = 3) -> list[str]:
@@ -35,15 +35,15 @@ def create_app(index: Index):  # type: ignore[no-untyped-def]
     import gradio as gr
     from fastapi import FastAPI
 
-    from rag import api, webapp
-    from rag.render import CITATION_SCRIPT, CSS
+    from rag.web import api, chat
+    from rag.web.render import CITATION_SCRIPT, CSS
 
     app = FastAPI(
         title="rag", version="0.1.0", docs_url="/docs", openapi_url="/openapi.json",
         description="Ask questions of your documents; every answer cites the passages it used.",
     )
     api.install(app, index)
-    demo = webapp.build(index, example_questions(index))
+    demo = chat.build(index, example_questions(index))
     demo.queue(default_concurrency_limit=16)
     theme = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
     return gr.mount_gradio_app(

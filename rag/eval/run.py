@@ -7,7 +7,7 @@
 
 Per question, retrieval is scored on `index.search(question, k=max(10, k))` and the answer on
 `index.ask(question)` (k passages), timed alone. Which questions each metric applies to is in METRICS and
-eval/README.md. The metric arithmetic itself lives in rag.metrics (pure functions).
+eval/README.md. The metric arithmetic itself lives in rag.eval.metrics (pure functions).
 """
 
 from __future__ import annotations
@@ -19,21 +19,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag import metrics as M
-from rag.errors import ConfigError, RagError
-from rag.eval_questions import EvalQuestion, QuestionSet, load_questions, set_name
-
-__all__ = [
-    "EvalQuestion", "LATENCY", "METRICS", "PER_QUESTION", "QuestionSet", "RETRIEVAL_K", "eval_index_dir", "evaluate",
-    "is_correct", "load_questions", "open_eval_index", "recall_curve", "score_question", "set_name",
-    "summarize_records",
-]
+from rag import ConfigError, RagError
+from rag.eval import metrics as M
+from rag.eval.questions import EvalQuestion
 
 if TYPE_CHECKING:
-    from rag.ingest import IngestReport
-    from rag.pipeline import Index
+    from rag import Index, IngestReport
 
 RETRIEVAL_K = 10  # passages searched per question for the retrieval metrics
+RECORD_PASSAGE_FIELDS = ("id", "document", "score", "dense_score", "text")  # an answer's passages in a record
 
 # name -> (applies to, higher is better). The order is the order of every table.
 METRICS: dict[str, tuple[str, bool]] = {
@@ -75,12 +69,11 @@ def open_eval_index(corpus: str | Path, base: str | Path | None = None, embedder
     the index folder setting (default .rag). Ingestion is incremental, so an unchanged corpus costs a scan.
     """
     import rag
-    from rag.settings import Settings
 
     corpus = Path(corpus)
     if not corpus.exists():
         raise ConfigError(f"corpus not found: {corpus}")
-    base = Path(base) if base is not None else Settings().index_dir
+    base = Path(base) if base is not None else rag.Settings().index_dir
     index = rag.open_index(eval_index_dir(corpus, base), embedder=embedder,
                            **{**settings, "chroma_url": None, "corpus": corpus})
     report = index.ingest(corpus, progress=progress)
@@ -179,9 +172,7 @@ def _run_one(index: Index, q: EvalQuestion, k: int, mode: str, judge: Any) -> di
         "answer": answer.text, "refused": answer.refused, "answer_mode": answer.mode, "notice": answer.notice,
         "citations": [{"n": c.n, "document": c.document, "passage_id": c.passage_id, "quote": c.quote,
                        "start": c.start, "end": c.end, "inferred": c.inferred} for c in answer.citations],
-        "passages": [{"id": p.id, "document": p.document, "score": round(p.score, 6),
-                      "dense_score": None if p.dense_score is None else round(p.dense_score, 6), "text": p.text}
-                     for p in answer.passages],
+        "passages": [p.to_json(RECORD_PASSAGE_FIELDS) for p in answer.passages],
         "retrieved": [p.document for p in retrieved],
         "latency_ms": round(latency, 2),
     })

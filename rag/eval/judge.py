@@ -18,13 +18,12 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from rag.errors import LLMError
-from rag.metrics import strip_citation_markers
+from rag import LLMError
+from rag.eval.metrics import strip_citation_markers
 
 if TYPE_CHECKING:
-    from rag.answers import Answer
-    from rag.evaluation import EvalQuestion
-    from rag.settings import Settings
+    from rag import Answer, Settings
+    from rag.eval.questions import EvalQuestion
 
 JUDGE_SYSTEM = (
     "You grade the answers of a question-answering system. Reply with one JSON object and nothing else: "

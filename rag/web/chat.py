@@ -10,13 +10,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag import feedback
-from rag.answers import Answer
+from rag import Answer, Index, RagError
 from rag.citations import strip_markers
 from rag.documents import SUPPORTED_EXTENSIONS
-from rag.errors import RagError
-from rag.pipeline import Index
-from rag.render import answer_markdown, sources_html
+from rag.web import feedback
+from rag.web.render import answer_markdown, sources_html
 
 UPLOADS = "uploads"
 

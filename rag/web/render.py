@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from rag.answers import Answer, Citation
+from rag import Answer, Citation
 from rag.citations import MARKER
 
 _HARD_WRAP = re.compile(r"(?<!\n)\n(?!\n)")

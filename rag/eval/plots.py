@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.evaluation import LATENCY, METRICS
+from rag.eval.run import LATENCY, METRICS
 
 PLOTS = {"metrics": "metrics.png", "latency": "latency.png", "recall_curve": "recall_at_k.png"}
 

@@ -13,28 +13,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from rag.answering import Answerer
-from rag.answers import Answer
-from rag.embeddings import BUNDLED_MODEL, Embedder, SentenceTransformerEmbedder
+from rag.embeddings import Embedder, default_embedder
 from rag.errors import ConfigError, EmptyQuestionError
-from rag.ingest import IngestReport, ingest
-from rag.retrieval import Passage, retrieve
+from rag.ingest import ingest
+from rag.retrieval import retrieve
 from rag.settings import Settings
 from rag.store import Store
 from rag.support import VectorCache
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    id: str
-    title: str
-    url: str | None
-    chunks: int
+from rag.types import Answer, DocumentInfo, IngestReport, Passage
 
 
 class Index:
@@ -42,20 +33,12 @@ class Index:
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings()
-        self._embedder = embedder
-        self._embedder_lock = threading.Lock()
+        self.embedder: Embedder = embedder or default_embedder(self.settings.embedding_model, self.settings.batch_size)
         self._ingest_lock = threading.Lock()
         self._documents: tuple[str, list[DocumentInfo]] | None = None
         self.sentence_vectors = VectorCache()  # embeddings of questions and passage sentences, shared by all asks
-        model_name = embedder.name if embedder else (self.settings.embedding_model or BUNDLED_MODEL)
-        self.store = Store(self.settings, model_name)
-
-    @property
-    def embedder(self) -> Embedder:
-        with self._embedder_lock:
-            if self._embedder is None:
-                self._embedder = SentenceTransformerEmbedder(self.settings.embedding_model, self.settings.batch_size)
-            return self._embedder
+        self.store = Store(self.settings, self.embedder.name)
+        self.answerer = Answerer(self.search, self.embedder, self.settings, self.documents, self.sentence_vectors)
 
     def ingest(self, path: str | Path | None = None, progress: bool = True, prune: bool = True,
                id_prefix: str = "") -> IngestReport:
@@ -63,7 +46,7 @@ class Index:
         `prune` removes documents that came from `path` and are gone; `id_prefix` is put before every id."""
         target = Path(path) if path is not None else Path(self.settings.corpus)
         with self._ingest_lock:
-            return ingest(self.store, lambda: self.embedder, self.settings, target, progress=progress, prune=prune,
+            return ingest(self.store, self.embedder, self.settings, target, progress=progress, prune=prune,
                           id_prefix=id_prefix)
 
     def search(
@@ -117,12 +100,12 @@ class Index:
     def ask(self, question: str, history: object = None, k: int | None = None, model: str | None = None,
             mode: str | None = None, documents: list[str] | None = None) -> Answer:
         """Answer `question` with citations; `history` is [{"role", "content"}, ...] or [(user, assistant), ...]."""
-        return Answerer(self).ask(question, history, k=k, model=model, mode=mode, documents=documents)
+        return self.answerer.ask(question, history, k=k, model=model, mode=mode, documents=documents)
 
     def stream(self, question: str, history: object = None, k: int | None = None, model: str | None = None,
                mode: str | None = None, documents: list[str] | None = None) -> Iterator[str | Answer]:
         """Yield text deltas as they come, then the final Answer (whose text is the one to keep)."""
-        return Answerer(self).stream(question, history, k=k, model=model, mode=mode, documents=documents)
+        return self.answerer.stream(question, history, k=k, model=model, mode=mode, documents=documents)
 
 
 def open_index(index_dir: str | Path | None = None, embedder: Embedder | None = None, **settings: object) -> Index:

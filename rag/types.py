@@ -1,0 +1,189 @@
+"""The values of the package, each a frozen dataclass with one `to_json`:
+
+    Document      a loaded file or corpus.jsonl line          (documents.py makes them)
+    LoadFailure   a file that could not be loaded, and why
+    Chunk         a sentence window of a document             (chunking.py)
+    Passage       a retrieved chunk with its scores           (retrieval.py)
+    Citation      an [n] marker mapped to the sentence it quotes
+    Answer        text, citations, passages, refused?, timings, settings hash   (answering.py)
+    DocumentInfo  one document of the index, as listed to users
+    IngestReport  what one ingestion changed
+
+Only values live here: no I/O, no model, no store. Everything else imports them from this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EXTRACTIVE = "extractive"  # Answer.mode: extracted offline, no LLM
+LLM = "llm"  # answered by a language model
+REFUSAL = "refusal"  # refused before any answering (nothing relevant enough was retrieved)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    text: str
+    url: str | None
+    sha256: str
+    path: str | None = None
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "title": self.title, "url": self.url, "sha256": self.sha256, "path": self.path}
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    path: str
+    error: str
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "error": self.error}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    document_id: str
+    text: str
+    start: int  # character offsets into Document.text
+    end: int
+    position: int  # order of the chunk in its document
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "document": self.document_id, "text": self.text, "start": self.start,
+                "end": self.end, "position": self.position}
+
+
+PASSAGE_FIELDS = ("id", "document", "title", "url", "text", "start", "end", "score", "dense_score", "lexical_score")
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    document: str
+    title: str
+    url: str | None
+    text: str
+    start: int  # character offsets of `text` in the document
+    end: int
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    rank: int = 0
+
+    def to_json(self, fields: tuple[str, ...] = PASSAGE_FIELDS) -> dict:
+        """The passage as JSON (scores rounded to 6 places); `fields` picks and orders the keys."""
+        values = {
+            "id": self.id, "document": self.document, "title": self.title, "url": self.url, "text": self.text,
+            "start": self.start, "end": self.end, "score": round(self.score, 6),
+            "dense_score": _round(self.dense_score), "lexical_score": _round(self.lexical_score),
+        }
+        return {name: values[name] for name in fields}
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int  # the number the user sees: 1, 2, 3 in order of first use
+    passage_id: str
+    document: str
+    title: str
+    url: str | None
+    quote: str  # the exact supporting text: document_text[start:end]
+    start: int
+    end: int
+    inferred: bool = False  # attached by matching sentences, not by a marker the model wrote
+
+    def to_json(self) -> dict:
+        return {
+            "n": self.n, "document": self.document, "title": self.title, "url": self.url,
+            "passage_id": self.passage_id, "quote": self.quote, "start": self.start, "end": self.end,
+            "inferred": self.inferred,
+        }
+
+
+# the passage keys of an answer's JSON (`rag ask --json`, POST /api/ask)
+ANSWER_PASSAGE_FIELDS = ("id", "document", "title", "url", "text", "start", "end", "score", "dense_score")
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str  # with [n] markers, numbered as `citations`
+    citations: list[Citation]
+    passages: list[Passage]
+    refused: bool
+    mode: str  # "extractive" (offline), "llm", or "refusal" (refused before any answering)
+    model: str | None = None  # the litellm model string when mode is llm
+    standalone_question: str = ""  # the question actually searched (rewritten from a follow-up)
+    notice: str | None = None  # a one-line notice, e.g. that the LLM failed and the offline answer is shown
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    settings_hash: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.refused:
+            return "Not found in the documents"
+        if self.mode == EXTRACTIVE:
+            return "Extracted from the documents (offline, no LLM)"
+        return f"Answered by {self.model}"
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question or self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "mode": self.mode,
+            "model": self.model,
+            "label": self.label,
+            "notice": self.notice,
+            "citations": [c.to_json() for c in self.citations],
+            "passages": [p.to_json(ANSWER_PASSAGE_FIELDS) for p in self.passages],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "settings_hash": self.settings_hash,
+        }
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    id: str
+    title: str
+    url: str | None
+    chunks: int
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "title": self.title, "url": self.url, "chunks": self.chunks}
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[LoadFailure] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    chunks: int = 0  # chunks in the index after the run
+    embedded: int = 0  # chunks embedded by this run
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "removed": len(self.removed),
+            "unchanged": len(self.unchanged),
+            "failed": [f.to_json() for f in self.failed],
+            "chunks": self.chunks,
+            "embedded": self.embedded,
+            "repaired": len(self.repaired),
+            "seconds": round(self.seconds, 3),
+            "documents": {"added": self.added, "updated": self.updated, "removed": self.removed},
+        }
