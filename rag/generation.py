@@ -180,7 +180,7 @@ def _detail(exc: BaseException) -> str:
 def _translate(exc: BaseException, config: LLMConfig) -> LLMError:
     """Turn any exception from a call into a one-line LLMError naming the model and the failure."""
     model, kind, status, chain = config.model, _kind(exc), _status(exc), _chain(exc)
-    where = config.api_base or "the provider's endpoint"
+    where = "the model's server"  # never the api_base URL: notices are shown to every user of the chat
     detail = _detail(exc)
     if kind == "timeout":
         message = f"LLM {model} timed out after {config.timeout:g}s"
@@ -202,4 +202,12 @@ def _translate(exc: BaseException, config: LLMConfig) -> LLMError:
         message = f"LLM {model} rejected the request ({status or 400}): {detail or type(exc).__name__}"
     else:
         message = f"LLM {model} failed: {type(exc).__name__}" + (f": {detail}" if detail else "")
-    return LLMError(" ".join(message.split()), kind)
+    return LLMError(_redact(" ".join(message.split()), config), kind)
+
+
+def _redact(message: str, config: LLMConfig) -> str:
+    """Take the api_base (URL and host) and the key out of a provider's text quoted in a notice."""
+    secrets = [config.api_key, config.api_base, urlparse(config.api_base or "").netloc]
+    for secret in sorted((x for x in secrets if x and len(x) >= 4), key=len, reverse=True):
+        message = message.replace(secret, "[redacted]")
+    return message

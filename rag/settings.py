@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Mode = Literal["hybrid", "dense", "lexical"]
 Fusion = Literal["rrf", "convex"]
@@ -22,7 +22,11 @@ Fusion = Literal["rrf", "convex"]
 # Fields that decide the content of the index: changing one rebuilds what it affects.
 INDEX_FIELDS = ("embedding_model", "chunk_tokens", "chunk_overlap_sentences")
 # Fields that do not shape an answer (where things live, how big a file may be, how fast to embed).
-NON_ANSWER_FIELDS = ("index_dir", "corpus", "chroma_url", "api_key", "max_file_mb", "batch_size", "host", "port")
+NON_ANSWER_FIELDS = ("index_dir", "corpus", "chroma_url", "api_key", "max_file_mb", "batch_size", "host", "port",
+                     "allowed_hosts", "allowed_models", "max_question_chars", "max_history_chars", "max_request_mb",
+                     "max_request_ids", "max_upload_files")
+# a list setting read from the environment as comma-separated names (RAG_ALLOWED_HOSTS=a.example,b.example)
+Names = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -84,6 +88,30 @@ class Settings(BaseSettings):
     # serving
     host: str = Field("127.0.0.1", description="Address the app binds to.")
     port: int = Field(7860, description="Port the app listens on.")
+    allowed_hosts: Names = Field(
+        default_factory=list, description="Host names the server answers to besides localhost, 127.0.0.1 and [::1] "
+        "(and the --host address), comma-separated; a request with any other Host header gets 400.",
+    )
+    allowed_models: Names = Field(
+        default_factory=list, description="Models a client of the server may choose besides RAG_MODEL, "
+        "comma-separated litellm strings; a request naming any other model gets 400.",
+    )
+    max_question_chars: int = Field(4000, ge=1, description="Longest question (or search query) the server takes.")
+    max_history_chars: int = Field(
+        32000, ge=0, description="Longest conversation history (all turns' characters) a server request may send.",
+    )
+    max_request_mb: float = Field(1.0, gt=0, description="Largest request body the server reads, uploads aside.")
+    max_request_ids: int = Field(1000, ge=1, description="Most document ids one server request may name.")
+    max_upload_files: int = Field(
+        20, ge=1, description="Most files in one upload; an upload request may carry this many x RAG_MAX_FILE_MB.",
+    )
+
+    @field_validator("allowed_hosts", "allowed_models", mode="before")
+    @classmethod
+    def _names(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [name.strip() for name in v.split(",") if name.strip()]
+        return v
 
     @field_validator("embedding_model", mode="before")
     @classmethod

@@ -162,7 +162,20 @@ def test_closed_port_is_a_connection_error(use_stream: bool) -> None:
         else:
             complete(MESSAGES, cfg)
     assert info.value.kind == "connection"
-    assert str(info.value) == f"LLM {MODEL}: connection refused at {url}"
+    assert str(info.value) == f"LLM {MODEL}: connection refused at the model's server"
+    assert url.split("//")[1].split("/")[0] not in str(info.value)  # the notice never shows where the server is
+
+
+@pytest.mark.parametrize("status", [400, 500])
+def test_notices_never_quote_the_api_base_or_the_key(fake: FakeLLM, status: int) -> None:
+    key = "sk-operator-secret-4242"
+    fake.fail(status, f"upstream {fake.base_url} refused key {key} for this request")
+    with pytest.raises(LLMError) as info:
+        complete(MESSAGES, config(fake, api_key=key))
+    text = str(info.value)
+    host = fake.base_url.split("//")[1].split("/")[0]
+    assert key not in text and host not in text and "[redacted]" in text
+    assert_one_line(info.value)
 
 
 def test_connection_dropped_mid_stream_raises_after_partial_deltas(fake: FakeLLM) -> None:

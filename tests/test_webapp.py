@@ -7,7 +7,7 @@ from pathlib import Path
 import rag
 from rag.web import feedback, render
 from rag.web.server import example_questions
-from rag.web.chat import add_uploads, remove_document
+from rag.web.uploads import add_uploads, remove_document
 
 from conftest import SEEDS
 
@@ -21,7 +21,7 @@ def test_uploads_accept_good_files_and_name_each_rejected_one(tmp_path: Path, em
     (incoming / "tool.exe").write_bytes(b"MZ\x00\x00")
     (incoming / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
     (incoming / "huge.txt").write_text("x " * 600_000)
-    message = add_uploads(index, sorted(incoming.iterdir()))
+    message = add_uploads(index, sorted(incoming.iterdir())).message()
     assert "✅ uploads/heron.md" in message
     assert "tool.exe: not a supported type" in message
     assert "huge.txt: too large" in message
@@ -42,13 +42,13 @@ def test_uploads_accept_good_files_and_name_each_rejected_one(tmp_path: Path, em
 
 def test_answer_rendering_links_markers_and_marks_the_quote(seed_index: rag.Index) -> None:
     answer = seed_index.ask("Who is Belarus's foreign minister?")
-    md = render.answer_markdown(answer, turn=3)
+    md = render.answer_html(answer, turn=3)
     assert '<a href="#cite-3-1" class="cite">[1]</a>' in md and "Extracted from the documents" in md
     panel = render.sources_html([(3, answer)])
-    assert 'id="cite-3-1"' in panel and "<mark>Belarus&#x27;s foreign minister Vladimir Makei" in panel
+    assert 'id="cite-3-1"' in panel and "<mark>Belarus's foreign minister Vladimir Makei" in panel
     assert answer.citations[0].url in panel
     refusal = seed_index.ask("What is the capital of Australia?")
-    assert "Not found in the documents" in render.answer_markdown(refusal, 4)
+    assert "Not found in the documents" in render.answer_html(refusal, 4)
     assert "No passage was relevant enough" in render.sources_html([(3, answer), (4, refusal)])
 
 

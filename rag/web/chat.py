@@ -1,22 +1,26 @@
 """The Gradio chat: streamed answers with clickable citations, a sources panel, a corpus tab with uploads,
 per-session settings, and thumbs up/down saved for `rag feedback export`. Everything goes through one Index.
+
+Every message is HTML from rag.web.render (sanitised; the Chatbot does not re-read it as Markdown). The upload
+event takes only files Gradio's upload route wrote (rag.web.guard.uploaded_only); the model comes from the
+allow-list; a question over RAG_MAX_QUESTION_CHARS gets one line. Not here: the uploads' own checks
+(rag.web.uploads), the HTTP guards (rag.web.middleware).
 """
 
 from __future__ import annotations
 
 import html
-import shutil
-from pathlib import Path
 
 import gradio as gr
 
 from rag import Answer, Index, RagError
 from rag.citations import strip_markers
 from rag.documents import SUPPORTED_EXTENSIONS
-from rag.web import feedback
-from rag.web.render import answer_markdown, sources_html
+from rag.web import feedback, guard
+from rag.web.render import answer_html, sources_html, streaming_html
+from rag.web.uploads import add_uploads, remove_document
 
-UPLOADS = "uploads"
+OFFLINE = "(offline: extract sentences, no LLM)"
 
 
 def _status(index: Index, model: str, mode: str) -> str:
@@ -38,6 +42,7 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
                     chatbot = gr.Chatbot(
                         elem_id="chat", height=520, show_label=False, buttons=["copy"],
                         placeholder="Ask a question about the documents below.",
+                        render_markdown=False, sanitize_html=True, latex_delimiters=[],  # messages are safe HTML
                     )
                     with gr.Row():
                         box = gr.Textbox(placeholder="Ask a question…", show_label=False, scale=6,
@@ -45,7 +50,7 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                     gr.Examples([[q] for q in examples], inputs=[box], label="Examples")
                     status = gr.Markdown(_status(index, s.model or "", s.mode), elem_id="status")
-                    vote = gr.Markdown(elem_id="vote")
+                    vote = gr.HTML(elem_id="vote")
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
                     sources = gr.HTML(sources_html([]), elem_id="sources")
@@ -53,37 +58,46 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
             table = gr.Dataframe(headers=["document", "title", "passages"], interactive=False, elem_id="documents")
             upload = gr.File(label=f"Upload documents ({', '.join(SUPPORTED_EXTENSIONS)}; up to {s.max_file_mb:g} MB)",
                              file_count="multiple", file_types=list(SUPPORTED_EXTENSIONS), elem_id="upload")
-            upload_status = gr.Markdown(elem_id="upload-status")
+            upload_status = gr.HTML(elem_id="upload-status")
             with gr.Row():
                 choice = gr.Dropdown(label="Remove a document", choices=[], scale=4, elem_id="remove-choice")
                 remove = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
         with gr.Tab("Settings"):
-            model = gr.Textbox(label="Model: a litellm string (openai/gpt-4o-mini, ollama/llama3, …); empty answers "
-                               "offline", value=s.model or "", elem_id="model")
+            models = guard.allowed_models(s)
+            model = gr.Dropdown(
+                choices=models or [OFFLINE], value=(models or [OFFLINE])[0], elem_id="model",
+                interactive=len(models) > 1, label="Model (the server's, or one allowed by RAG_ALLOWED_MODELS)",
+            )
             top_k = gr.Slider(1, 20, value=s.top_k, step=1, label="Passages retrieved (top-k)", elem_id="top-k")
             mode = gr.Radio(["hybrid", "dense", "lexical"], value=s.mode, label="Retrieval mode", elem_id="mode")
             gr.Markdown("Settings apply to this browser session only.")
 
-        def respond(question: str, state: dict, model_name: str, k: float, retrieval: str):
+        def respond(question: str, state: dict, model_name: str | None, k: float, retrieval: str):
             question = (question or "").strip()
             if not question:
                 gr.Warning("Type a question first.")
                 yield gr.update(), state["messages"], state, gr.update()
                 return
-            history = [(a.question, strip_markers(a.text)) for _, a in state["answers"]]
+            try:
+                guard.check_question(s, question)
+                chosen = guard.check_model(s, None if model_name == OFFLINE else model_name)
+            except guard.Refused as exc:
+                gr.Warning(str(exc))
+                yield gr.update(), state["messages"], state, gr.update()
+                return
+            history = _recent([(a.question, strip_markers(a.text)) for _, a in state["answers"]], s.max_history_chars)
             messages = state["messages"] + [{"role": "user", "content": html.escape(question)},
                                             {"role": "assistant", "content": "…"}]
             state = {**state, "messages": messages}
             yield "", messages, state, gr.update()
             streamed, answer = "", None
             try:
-                for item in index.stream(question, history=history, k=int(k), model=model_name.strip() or None,
-                                         mode=retrieval):
+                for item in index.stream(question, history=history, k=int(k), model=chosen, mode=retrieval):
                     if isinstance(item, Answer):
                         answer = item
                     else:
                         streamed += item
-                        messages[-1] = {"role": "assistant", "content": html.escape(streamed) + " ▌"}
+                        messages[-1] = {"role": "assistant", "content": streaming_html(streamed)}
                         yield "", messages, state, gr.update()
             except RagError as exc:
                 messages[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"}
@@ -91,7 +105,7 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
                 return
             assert answer is not None
             turn = len(state["answers"]) + 1
-            messages[-1] = {"role": "assistant", "content": answer_markdown(answer, turn)}
+            messages[-1] = {"role": "assistant", "content": answer_html(answer, turn)}
             answers = state["answers"] + [(turn, answer)]
             state = {"messages": messages, "answers": answers, "turn_of": {**state["turn_of"], len(messages) - 1: turn}}
             yield "", messages, state, sources_html(answers)
@@ -104,7 +118,7 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
                 return ""
             liked = data.liked is True or data.liked == "Like"
             feedback.record(s.index_dir, answer, liked)
-            return f"Thanks: {'👍' if liked else '👎'} saved for “{html.escape(answer.question)}”."
+            return f"<p>Thanks: {'👍' if liked else '👎'} saved for “{html.escape(answer.question)}”.</p>"
 
         chat_inputs = [box, session, model, top_k, mode]
         chat_outputs = [box, chatbot, session, sources]
@@ -112,21 +126,25 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
         send.click(respond, chat_inputs, chat_outputs, concurrency_limit=16)
         chatbot.like(on_vote, [session], [vote])
         for control in (model, mode):
-            control.change(lambda m, r: _status(index, m.strip(), r), [model, mode], [status])
+            control.change(lambda m, r: _status(index, "" if m == OFFLINE else (m or ""), r), [model, mode],
+                           [status])
 
         def refresh():
             docs = index.documents()
             return [[d.id, d.title, d.chunks] for d in docs], gr.update(choices=[d.id for d in docs], value=None)
 
         def on_upload(files: list[str] | None):
-            message = add_uploads(index, [Path(f) for f in files or []])
+            try:
+                message = add_uploads(index, guard.uploaded_only(demo, files or [])).message()
+            except guard.Refused as exc:
+                message = f"❌ {exc}"
             rows, choices = refresh()
-            return message, rows, choices, None, _status(index, s.model or "", s.mode)
+            return _lines_html(message), rows, choices, None, _status(index, s.model or "", s.mode)
 
         def on_remove(document_id: str | None):
             message = remove_document(index, document_id)
             rows, choices = refresh()
-            return message, rows, choices
+            return _lines_html(message), rows, choices
 
         corpus_tab.select(refresh, None, [table, choice])
         demo.load(refresh, None, [table, choice])
@@ -135,43 +153,18 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
     return demo
 
 
-def add_uploads(index: Index, files: list[Path]) -> str:
-    """Copy accepted files into the uploads folder and ingest it; one line per file."""
-    folder = Path(index.settings.index_dir) / UPLOADS
-    folder.mkdir(parents=True, exist_ok=True)
-    lines, accepted = [], 0
-    limit = index.settings.max_file_mb * 1_000_000
-    for path in files:
-        name = Path(path).name
-        if Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
-            lines.append(f"❌ {name}: not a supported type (use {', '.join(SUPPORTED_EXTENSIONS)})")
-        elif path.stat().st_size > limit:
-            size_mb = path.stat().st_size / 1e6
-            lines.append(f"❌ {name}: too large ({size_mb:.1f} MB > {index.settings.max_file_mb:g} MB)")
-        else:
-            shutil.copyfile(path, folder / name)
-            accepted += 1
-    if accepted:
-        report = index.ingest(folder, progress=False, id_prefix=f"{UPLOADS}/")
-        failed = {f.path for f in report.failed}
-        for f in report.failed:
-            (folder / Path(f.path).name).unlink(missing_ok=True)  # do not keep what cannot be read
-            lines.append(f"❌ {Path(f.path).name}: {f.error}")
-        for doc_id in report.added + report.updated:
-            if doc_id not in failed:
-                lines.append(f"✅ {doc_id}: ingested, you can ask about it now")
-    return "\n\n".join(lines) or "Nothing to upload."
+
+def _lines_html(message: str) -> str:
+    return "".join(f"<p>{html.escape(line)}</p>" for line in message.split("\n\n"))
 
 
-def remove_document(index: Index, document_id: str | None) -> str:
-    if not document_id:
-        return "Choose a document to remove."
-    upload = Path(index.settings.index_dir) / document_id
-    if document_id.startswith(f"{UPLOADS}/") and upload.is_file():
-        upload.unlink()
-    if not index.remove(document_id):
-        return f"{document_id} is not in the index."
-    note = "" if document_id.startswith(f"{UPLOADS}/") else (
-        " (it is in the corpus folder: delete the file there too, or the next start ingests it again)"
-    )
-    return f"Removed {document_id}{note}."
+def _recent(turns: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
+    """The latest turns whose text fits the history limit (the chat's own state: trimmed, never refused)."""
+    kept: list[tuple[str, str]] = []
+    size = 0
+    for user, assistant in reversed(turns):
+        size += len(user) + len(assistant)
+        if size > limit:
+            break
+        kept.insert(0, (user, assistant))
+    return kept

@@ -1,9 +1,12 @@
-"""HTML and Markdown for the chat (pure: strings in, strings out).
+"""HTML for the chat (pure: strings in, strings out), every piece of it through rag.web.sanitize.
 
 An answer's `[n]` markers become links to `#cite-<turn>-<n>`; the sources panel holds one `<details>` element
 with that id per citation: the document title, a link to the original URL, the passage text with the quoted
-sentence in `<mark>`, and the passage's scores. A small script (`CITATION_SCRIPT`) opens and highlights the
-passage when a marker is clicked.
+sentence in `<mark>`, and the passage's scores. A small script (`CITATION_SCRIPT`, served from this app as
+/rag-assets/citations.js) opens and highlights the passage when a marker is clicked.
+
+Untrusted text (the answer, passages, titles, the question, notices) is escaped or rendered by the sanitiser:
+no image, no link but to the corpus's own document URLs and in-page anchors, no script.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 
 from rag import Answer, Citation
 from rag.citations import MARKER
+from rag.web.sanitize import clean_html, markdown_html
 
 _HARD_WRAP = re.compile(r"(?<!\n)\n(?!\n)")
 
@@ -27,8 +31,7 @@ CSS = """
 .earlier summary { opacity: 0.8; }
 """
 
-CITATION_SCRIPT = """
-<script>
+CITATION_JS = """
 document.addEventListener('click', function (event) {
   var link = event.target.closest ? event.target.closest('a[href*="#cite-"]') : null;
   if (!link) return;
@@ -44,32 +47,45 @@ document.addEventListener('click', function (event) {
   target.classList.add('active');
   target.scrollIntoView({behavior: 'smooth', block: 'center'});
 }, true);
-</script>
 """
+CITATION_SCRIPT = '<script src="/rag-assets/citations.js"></script>'
+
+_PLACE = re.compile("\ue000(\\d+)\ue001")  # a citation marker's place while the text goes through Markdown
 
 
-def answer_markdown(answer: Answer, turn: int) -> str:
+def corpus_links(answer: Answer) -> set[str]:
+    """The only URLs an answer's HTML may link to: its documents' own URLs."""
+    return {x.url for x in [*answer.passages, *answer.citations] if x.url}
+
+
+def answer_html(answer: Answer, turn: int) -> str:
     """The assistant message: the answer with clickable markers, then the mode, the search and any notice."""
-    def link(match: re.Match[str]) -> str:
-        numbers = [int(n) for n in re.findall(r"\d+", match.group(1))]
-        return " " + "".join(f'<a href="#cite-{turn}-{n}" class="cite">[{n}]</a>' for n in numbers)
+    def place(match: re.Match[str]) -> str:
+        return " " + "".join(f"\ue000{n}\ue001" for n in re.findall(r"\d+", match.group(1)))
 
-    body = html.escape(answer.text, quote=False)
-    body = re.sub(r"^(\s*)([#>*+-]|\d+\.)", r"\1\\\2", body, flags=re.M)  # quoted text, not Markdown structure
-    body = MARKER.sub(link, body)
+    text = answer.text.replace("\ue000", "").replace("\ue001", "")
+    text = re.sub(r"^(\s*)([#>*+=_-])", r"\1\\\2", text, flags=re.M)  # quoted text, not Markdown structure
+    text = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", text, flags=re.M)
+    body = markdown_html(MARKER.sub(place, text), corpus_links(answer))
+    body = _PLACE.sub(lambda m: f'<a href="#cite-{turn}-{m.group(1)}" class="cite">[{m.group(1)}]</a>', body)
     lines = []
     if answer.refused:
-        lines.append("🚫 **Not found in the documents**\n")
-        lines.append(f"> {body}")
+        lines.append('<p class="refused">🚫 <strong>Not found in the documents</strong></p>')
+        lines.append(f"<blockquote>{body}</blockquote>")
     else:
         lines.append(body)
-    footer = [f"*{answer.label}*"]
+    footer = [f"<em>{html.escape(answer.label)}</em>"]
     if answer.standalone_question and answer.standalone_question != answer.question:
         footer.append(f"searched for: “{html.escape(answer.standalone_question)}”")
-    lines.append("\n<sub>" + " · ".join(footer) + "</sub>")
+    lines.append("<p><sub>" + " · ".join(footer) + "</sub></p>")
     if answer.notice:
-        lines.append(f"\n⚠️ {html.escape(answer.notice)}")
+        lines.append(f"<p>⚠️ {html.escape(answer.notice)}</p>")
     return "\n".join(lines)
+
+
+def streaming_html(text: str) -> str:
+    """A partial answer while it streams: the same sanitiser, no links at all, a cursor at the end."""
+    return markdown_html(text + " ▌")
 
 
 def citation_html(citation: Citation, answer: Answer, turn: int, open_: bool = True) -> str:
@@ -84,8 +100,8 @@ def citation_html(citation: Citation, answer: Answer, turn: int, open_: bool = T
     else:
         text, score = "<mark>" + html.escape(citation.quote) + "</mark>", ""
     title = html.escape(citation.title or citation.document)
-    link = (f' · <a href="{html.escape(citation.url)}" target="_blank" rel="noopener">original</a>'
-            if citation.url else "")
+    link = (f' · <a href="{html.escape(citation.url)}" target="_blank">original</a>'
+            if citation.url and citation.url.startswith(("http://", "https://")) else "")
     inferred = " · cited by matching, not by the model" if citation.inferred else ""
     return (
         f'<details class="source" id="cite-{turn}-{citation.n}"{" open" if open_ else ""}>'
@@ -105,7 +121,8 @@ def sources_html(history: list[tuple[int, Answer]]) -> str:
     earlier = [_answer_sources(a, t, open_=False) for t, a in reversed(history[:-1]) if a.citations]
     if earlier:
         parts.append('<details class="earlier"><summary>Earlier answers</summary>' + "".join(earlier) + "</details>")
-    return "".join(parts)
+    links = set().union(*(corpus_links(a) for _, a in history))
+    return clean_html("".join(parts), links)
 
 
 def _answer_sources(answer: Answer, turn: int, open_: bool) -> str:

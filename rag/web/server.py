@@ -2,6 +2,11 @@
 
 `serve()` ingests the corpus incrementally (with a progress bar in the terminal), then listens on loopback
 (127.0.0.1:7860 unless told otherwise). Gradio share links are never created.
+
+`create_app()` closes what mounting Gradio leaves open: Gradio's upload cache is private to the index
+(INDEX_DIR/.gradio-cache, mode 0700, set before gradio is imported), the mounted Blocks are marked launched so
+that Gradio checks every file path an event names (gradio 6.31 skips the check for a mounted app:
+processing_utils._check_allowed), and the HTTP guards of rag.web.middleware wrap everything.
 """
 
 from __future__ import annotations
@@ -30,26 +35,52 @@ def example_questions(index: Index, limit: int = 3) -> list[str]:
     return [f"What does the corpus say about {t}?" for t in titles[:limit]] or ["What are these documents about?"]
 
 
+def private_upload_cache(index: Index) -> Path:
+    """Point Gradio's upload cache at INDEX_DIR/.gradio-cache (0700) unless GRADIO_TEMP_DIR is already set.
+    Must run before gradio is imported: parts of Gradio read the folder once, at import."""
+    if os.environ.get("GRADIO_TEMP_DIR"):
+        return Path(os.environ["GRADIO_TEMP_DIR"]).resolve()
+    cache = (Path(index.settings.index_dir) / ".gradio-cache").resolve()
+    cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+    cache.chmod(0o700)
+    os.environ["GRADIO_TEMP_DIR"] = str(cache)
+    return cache
+
+
 def create_app(index: Index):  # type: ignore[no-untyped-def]
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    private_upload_cache(index)
     import gradio as gr
     from fastapi import FastAPI
+    from fastapi.responses import Response
 
-    from rag.web import api, chat
-    from rag.web.render import CITATION_SCRIPT, CSS
+    from rag.web import api, chat, middleware
+    from rag.web.render import CITATION_JS, CITATION_SCRIPT, CSS
 
     app = FastAPI(
         title="rag", version="0.1.0", docs_url="/docs", openapi_url="/openapi.json",
         description="Ask questions of your documents; every answer cites the passages it used.",
     )
     api.install(app, index)
+
+    @app.get("/rag-assets/citations.js", include_in_schema=False)
+    def citations_js() -> Response:  # a file, not an inline script: the page's policy allows scripts from here
+        return Response(CITATION_JS, media_type="text/javascript")
+
+    s = index.settings
     demo = chat.build(index, example_questions(index))
     demo.queue(default_concurrency_limit=16)
     theme = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         app, demo, path="/", css=CSS, head=CITATION_SCRIPT, theme=theme,
-        max_file_size=f"{int(index.settings.max_file_mb)}mb", footer_links=["api"],
+        max_file_size=int(s.max_file_mb * 1_000_000), footer_links=["api"], ssr_mode=False, mcp_server=False,
+        allowed_paths=[],
     )
+    # gradio 6.31 checks the file paths an event names only once the Blocks are launched, which mounting never
+    # does (processing_utils._check_allowed); Blocks.launch() sets this same flag.
+    demo.has_launched = True
+    middleware.install(app, s)
+    return app
 
 
 def serve(index: Index, corpus: Path | None = None) -> None:
