@@ -23,7 +23,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(index_dir: Path, env: dict[str, str] | None = None, timeout: float = 120) -> Iterator[str]:
+def running_app(index_dir: Path, env: dict[str, str] | None = None, timeout: float = 120,
+                corpus: Path | None = None) -> Iterator[str]:
     port = free_port()
     log = index_dir.parent / f"app-{port}.log"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
@@ -31,7 +32,7 @@ def running_app(index_dir: Path, env: dict[str, str] | None = None, timeout: flo
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "rag.cli", "serve", "--index", str(index_dir), "--port", str(port),
-             "--corpus", str(ROOT / "seeds")],
+             "--corpus", str(corpus or ROOT / "seeds")],
             cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"

@@ -31,7 +31,8 @@ def fake():
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, fake: FakeLLM):
     index_dir = tmp_path_factory.mktemp("app") / "index"
-    env = {"RAG_API_BASE": fake.base_url, "RAG_LLM_TIMEOUT": "30", "RAG_LLM_RETRIES": "0"}
+    env = {"RAG_API_BASE": fake.base_url, "RAG_LLM_TIMEOUT": "30", "RAG_LLM_RETRIES": "0",
+           "RAG_ALLOWED_MODELS": "openai/slow"}
     with running_app(index_dir, env) as url:
         yield url, index_dir
 
@@ -81,17 +82,15 @@ def test_eight_chats_are_answered_at_once_while_ingesting(app, fake: FakeLLM, tm
     threads = [threading.Thread(target=ask) for _ in range(8)]
     for t in threads:
         t.start()
-    extra = tmp_path / "extra"
-    extra.mkdir()
-    (extra / "kiwi.md").write_text("# Kiwi\n\nThe kiwi is a flightless bird that lives in New Zealand.")
-    ingest = httpx.post(f"{url}/api/ingest", json={"path": str(extra)}, timeout=120).json()
+    kiwi = ("kiwi.md", b"# Kiwi\n\nThe kiwi is a flightless bird that lives in New Zealand.", "text/markdown")
+    upload = httpx.post(f"{url}/api/upload", files=[("files", kiwi)], timeout=120).json()
     for t in threads:
         t.join()
-    assert ingest["added"] == 1 and ingest["failed"] == []
+    assert upload == {"ingested": ["uploads/kiwi.md"], "rejected": []}
     assert len(results) == 8 and all(r["mode"] == "llm" and "Makei" in r["answer"] for r in results)
     assert fake.max_in_flight >= 8  # all eight were waiting on the model at the same time
     assert httpx.post(f"{url}/api/search", json={"query": "flightless bird New Zealand", "k": 1}).json()[0][
-        "document"] == "kiwi.md"
+        "document"] == "uploads/kiwi.md"
 
 
 @pytest.mark.browser

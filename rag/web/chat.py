@@ -1,7 +1,8 @@
 """The Gradio chat: streamed answers with clickable citations, a sources panel, a corpus tab with uploads,
 per-session settings, and thumbs up/down saved for `rag feedback export`. Everything goes through one Index.
 
-Every message is HTML from rag.web.render (sanitised; the Chatbot does not re-read it as Markdown). The upload
+Every message is HTML from rag.web.render (sanitised; the Chatbot does not re-read it as Markdown, and the
+other panes get it through sanitize.inert). The upload
 event takes only files Gradio's upload route wrote (rag.web.guard.uploaded_only); the model comes from the
 allow-list; a question over RAG_MAX_QUESTION_CHARS gets one line. Not here: the uploads' own checks
 (rag.web.uploads), the HTTP guards (rag.web.middleware).
@@ -18,6 +19,7 @@ from rag.citations import strip_markers
 from rag.documents import SUPPORTED_EXTENSIONS
 from rag.web import feedback, guard
 from rag.web.render import answer_html, sources_html, streaming_html
+from rag.web.sanitize import inert
 from rag.web.uploads import add_uploads, remove_document
 
 OFFLINE = "(offline: extract sentences, no LLM)"
@@ -50,23 +52,23 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                     gr.Examples([[q] for q in examples], inputs=[box], label="Examples")
                     status = gr.Markdown(_status(index, s.model or "", s.mode), elem_id="status")
-                    vote = gr.HTML(elem_id="vote")
+                    vote = gr.Markdown(elem_id="vote", latex_delimiters=[])
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
-                    sources = gr.HTML(sources_html([]), elem_id="sources")
+                    sources = gr.Markdown(inert(sources_html([])), elem_id="sources", latex_delimiters=[])
         with gr.Tab("Corpus") as corpus_tab:
             table = gr.Dataframe(headers=["document", "title", "passages"], interactive=False, elem_id="documents")
             upload = gr.File(label=f"Upload documents ({', '.join(SUPPORTED_EXTENSIONS)}; up to {s.max_file_mb:g} MB)",
                              file_count="multiple", file_types=list(SUPPORTED_EXTENSIONS), elem_id="upload")
-            upload_status = gr.HTML(elem_id="upload-status")
+            upload_status = gr.Markdown(elem_id="upload-status", latex_delimiters=[])
             with gr.Row():
                 choice = gr.Dropdown(label="Remove a document", choices=[], scale=4, elem_id="remove-choice")
                 remove = gr.Button("Remove", variant="stop", scale=1, elem_id="remove")
         with gr.Tab("Settings"):
-            models = guard.allowed_models(s)
+            models = list(dict.fromkeys(([] if s.model else [OFFLINE]) + guard.allowed_models(s)))
             model = gr.Dropdown(
-                choices=models or [OFFLINE], value=(models or [OFFLINE])[0], elem_id="model",
-                interactive=len(models) > 1, label="Model (the server's, or one allowed by RAG_ALLOWED_MODELS)",
+                choices=models, value=models[0], elem_id="model", interactive=len(models) > 1,
+                label="Model (the server's, or one allowed by RAG_ALLOWED_MODELS)",
             )
             top_k = gr.Slider(1, 20, value=s.top_k, step=1, label="Passages retrieved (top-k)", elem_id="top-k")
             mode = gr.Radio(["hybrid", "dense", "lexical"], value=s.mode, label="Retrieval mode", elem_id="mode")
@@ -82,9 +84,7 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
                 guard.check_question(s, question)
                 chosen = guard.check_model(s, None if model_name == OFFLINE else model_name)
             except guard.Refused as exc:
-                gr.Warning(str(exc))
-                yield gr.update(), state["messages"], state, gr.update()
-                return
+                raise gr.Error(str(exc)) from None
             history = _recent([(a.question, strip_markers(a.text)) for _, a in state["answers"]], s.max_history_chars)
             messages = state["messages"] + [{"role": "user", "content": html.escape(question)},
                                             {"role": "assistant", "content": "…"}]
@@ -108,7 +108,7 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
             messages[-1] = {"role": "assistant", "content": answer_html(answer, turn)}
             answers = state["answers"] + [(turn, answer)]
             state = {"messages": messages, "answers": answers, "turn_of": {**state["turn_of"], len(messages) - 1: turn}}
-            yield "", messages, state, sources_html(answers)
+            yield "", messages, state, inert(sources_html(answers))
 
         def on_vote(state: dict, data: gr.LikeData) -> str:
             index_ = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -118,7 +118,7 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
                 return ""
             liked = data.liked is True or data.liked == "Like"
             feedback.record(s.index_dir, answer, liked)
-            return f"<p>Thanks: {'👍' if liked else '👎'} saved for “{html.escape(answer.question)}”.</p>"
+            return inert(f"<p>Thanks: {'👍' if liked else '👎'} saved for “{html.escape(answer.question)}”.</p>")
 
         chat_inputs = [box, session, model, top_k, mode]
         chat_outputs = [box, chatbot, session, sources]
@@ -155,7 +155,7 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
 
 
 def _lines_html(message: str) -> str:
-    return "".join(f"<p>{html.escape(line)}</p>" for line in message.split("\n\n"))
+    return inert("".join(f"<p>{html.escape(line)}</p>" for line in message.split("\n\n")))
 
 
 def _recent(turns: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:

@@ -22,6 +22,8 @@ from typing import Any
 from rag import Settings
 
 UPLOADS = "uploads"
+OUTSIDE = ("path not allowed: the server ingests only files inside its corpus folder and its uploads folder "
+           "(send new files with POST /api/upload)")
 
 
 class Refused(Exception):
@@ -85,14 +87,13 @@ def confined(settings: Settings, requested: str | None) -> tuple[Path, str]:
     if requested is None or not requested.strip():
         return Path(settings.corpus), ""
     if "\x00" in requested:
-        raise Refused("path not allowed: it holds a NUL character", 403)
+        raise Refused(OUTSIDE, 403)
     real = Path(os.path.realpath(Path(requested).expanduser()))
     if _inside(real, uploads):
         return uploads, f"{UPLOADS}/"
     if _inside(real, corpus):
         return (Path(settings.corpus) if real == corpus else real), ""
-    raise Refused("path not allowed: the server ingests only files inside its corpus folder and its uploads "
-                  "folder (send new files with POST /api/upload)", 403)
+    raise Refused(OUTSIDE, 403)
 
 
 def uploaded_only(demo: Any, files: Iterable[str | Path]) -> list[Path]:

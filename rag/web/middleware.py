@@ -58,13 +58,9 @@ def allowed_hosts(settings: Settings) -> list[str]:
     return list(dict.fromkeys(hosts + [h.strip().lower() for h in settings.allowed_hosts]))
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """Refuse request bodies over the limit with 413 and one line: at once when Content-Length says so, else as
-    soon as the streamed body passes it (when the response has not started yet)."""
+    soon as the streamed body passes it (the app then reads a disconnect, and its own answer is dropped)."""
 
     def __init__(self, app: ASGIApp, limit: int, upload_limit: int) -> None:
         self.app, self.limit, self.upload_limit = app, limit, upload_limit
@@ -79,27 +75,34 @@ class BodyLimit:
         if declared.isdigit() and int(declared) > limit:
             await _too_large(send, limit)
             return
-        seen, started = 0, False
+        seen, started, refused = 0, False, False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    refused = True
+                    if not started:
+                        await _too_large(send, limit)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 is out: whatever the app answers after reading a disconnect is dropped
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _too_large(send, limit)
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
 
 async def _too_large(send: Send, limit: int) -> None:

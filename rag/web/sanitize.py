@@ -10,9 +10,11 @@ Everything else goes: images (a Markdown image becomes its alt text), raw HTML i
 scripts, event handlers, styles, forms, frames, and every other link (its text stays, the href goes), so
 rendering an answer or a passage never makes the browser fetch a URL or run code.
 
-The chat shows this HTML as it is (its Chatbot has render_markdown=False): Gradio's client does not re-read it
-as Markdown. Not here: building the chat's messages (rag.web.render), the Content-Security-Policy
-(rag.web.middleware).
+The chat shows this HTML as it is (its Chatbot has render_markdown=False), and `inert(html)` makes it safe to give
+to a gr.Markdown (gr.HTML is not used: in Gradio 6 it evaluates strings as JavaScript, which the page's policy
+forbids): one line in one <div>, which Markdown takes as a raw HTML block and does not read.
+
+Not here: building the chat's messages (rag.web.render), the Content-Security-Policy (rag.web.middleware).
 """
 
 from __future__ import annotations
@@ -83,6 +85,14 @@ def markdown_html(text: str, links: Collection[str] = ()) -> str:
     """Markdown -> safe HTML. Raw HTML in `text` is shown as text; images become their alt text; links stay
     only when they point to `links` (the corpus's URLs) or an in-page anchor."""
     return clean_html(_MD.render(text), links)
+
+
+def inert(fragment: str, css_class: str = "") -> str:
+    """Safe HTML wrapped for a gr.Markdown: one <div> on one line (newlines as character references), which
+    CommonMark and marked take as one raw HTML block, so no text inside is ever read as Markdown."""
+    one_line = fragment.replace("\r", "&#13;").replace("\n", "&#10;")
+    attribute = f' class="{html.escape(css_class)}"' if css_class else ""
+    return f"<div{attribute}>{one_line}</div>"
 
 
 def text_html(text: str) -> str:
