@@ -26,7 +26,8 @@ PAYLOADS = (
 )
 HOSTILE = f"""# ![t](http://evil.example/title.png) Tomato growing notes
 
-Tomato plants need six hours of direct sun ![sun](http://evil.example/sun.png) every day to ripen their fruit. {PAYLOADS}
+Tomato plants need six hours of direct sun ![sun](http://evil.example/sun.png) every day to ripen.
+{PAYLOADS}
 
 Water tomato plants at the base early in the morning so the leaves stay dry. {PAYLOADS}
 
