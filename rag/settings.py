@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -22,7 +22,8 @@ Fusion = Literal["rrf", "convex"]
 # Fields that decide the content of the index: changing one rebuilds what it affects.
 INDEX_FIELDS = ("embedding_model", "chunk_tokens", "chunk_overlap_sentences")
 # Fields that do not shape an answer (where things live, how big a file may be, how fast to embed).
-NON_ANSWER_FIELDS = ("index_dir", "corpus", "chroma_url", "api_key", "max_file_mb", "batch_size", "host", "port")
+NON_ANSWER_FIELDS = ("index_dir", "corpus", "chroma_url", "api_key", "max_file_mb", "batch_size", "host", "port",
+                    "server_key")
 
 
 class Settings(BaseSettings):
@@ -84,11 +85,20 @@ class Settings(BaseSettings):
     # serving
     host: str = Field("127.0.0.1", description="Address the app binds to.")
     port: int = Field(7860, description="Port the app listens on.")
+    server_key: SecretStr | None = Field(
+        None, description="Key the server asks for (a Bearer token on /api, /v1 and /mcp; the chat's login "
+        "password); required to bind to anything but loopback. Unset on loopback means no key is asked.",
+    )
 
     @field_validator("embedding_model", mode="before")
     @classmethod
     def _strip(cls, v: object) -> object:
         return v.strip() if isinstance(v, str) else v
+
+    @field_validator("server_key", mode="before")
+    @classmethod
+    def _no_blank_key(cls, v: object) -> object:
+        return (v.strip() or None) if isinstance(v, str) else v
 
     def fingerprint(self) -> dict[str, object]:
         """The settings that built the index, as recorded in its manifest."""

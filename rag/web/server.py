@@ -1,7 +1,9 @@
-"""One process, one engine: the REST API and the Gradio chat on the same FastAPI app, served by uvicorn.
+"""One process, one engine: the REST API, the OpenAI-compatible API (/v1), the MCP tools (/mcp) and the Gradio
+chat on the same FastAPI app, served by uvicorn.
 
 `serve()` ingests the corpus incrementally (with a progress bar in the terminal), then listens on loopback
-(127.0.0.1:7860 unless told otherwise). Gradio share links are never created.
+(127.0.0.1:7860 unless told otherwise); anywhere else only with RAG_SERVER_KEY set (rag.web.auth). Gradio share
+links are never created.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def create_app(index: Index):  # type: ignore[no-untyped-def]
     import gradio as gr
     from fastapi import FastAPI
 
-    from rag.web import api, chat
+    from rag.web import api, auth, chat, mcp_tools, openai_api
     from rag.web.render import CITATION_SCRIPT, CSS
 
     app = FastAPI(
@@ -43,19 +45,26 @@ def create_app(index: Index):  # type: ignore[no-untyped-def]
         description="Ask questions of your documents; every answer cites the passages it used.",
     )
     api.install(app, index)
+    openai_api.install(app, index)
+    mcp_tools.install(app, index)
+    auth.install(app, index.settings)
     demo = chat.build(index, example_questions(index))
     demo.queue(default_concurrency_limit=16)
     theme = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
     return gr.mount_gradio_app(
         app, demo, path="/", css=CSS, head=CITATION_SCRIPT, theme=theme,
         max_file_size=f"{int(index.settings.max_file_mb)}mb", footer_links=["api"],
+        **auth.gradio_login(index.settings),
     )
 
 
 def serve(index: Index, corpus: Path | None = None) -> None:
     import uvicorn
 
+    from rag.web.auth import check_exposure
+
     s = index.settings
+    check_exposure(s)
     target = corpus or Path(s.corpus)
     print(f"Ingesting {target} into {s.index_dir} …", file=sys.stderr)
     report = index.ingest(target)
