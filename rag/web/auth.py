@@ -23,7 +23,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from rag import ConfigError, Settings
 
 PROTECTED = ("/api", "/v1", "/mcp")
-LOGIN_MESSAGE = "This server asks for its key (RAG_SERVER_KEY): type it as the password; any username will do."
+LOGIN_MESSAGE = ("This server asks for its key (RAG_SERVER_KEY): type any name as the username and the key as the "
+                 "password.")
 
 
 def is_loopback(host: str) -> bool:
