@@ -128,3 +128,14 @@ def test_the_same_tools_over_http_on_the_app(keyed_app: tuple[str, str]) -> None
                     return await exercise(client)
 
     check(anyio.run(main))
+
+
+def test_the_readme_configures_a_desktop_assistant_with_real_flags() -> None:
+    readme = (ROOT / "README.md").read_text()
+    config = json.loads(readme.split("<!-- mcp-config -->")[1].split("```json")[1].split("```")[0])
+    server = config["mcpServers"]["rag"]
+    assert server["command"].endswith("/.venv/bin/rag") and server["args"][0] == "mcp"
+    usage = subprocess.run([sys.executable, "-m", "rag.cli", "mcp", "--help"], capture_output=True, text=True,
+                           cwd=ROOT, timeout=60).stdout
+    flags = [a for a in server["args"] if a.startswith("--")]
+    assert flags and all(flag in usage for flag in flags)

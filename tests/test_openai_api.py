@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import openai
@@ -111,3 +112,14 @@ def test_other_bad_requests_get_openai_errors(client: openai.OpenAI, keyed_app: 
         error = response.json()["error"]
         assert set(error) == {"message", "type", "param", "code"} and error["param"] == param
         assert error["type"] == "invalid_request_error" and "\n" not in error["message"]
+
+
+def test_the_readme_example_runs_as_written(keyed_app: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    url, key = keyed_app
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("<!-- openai-example -->")[1].split("```python")[1].split("```")[0]
+    assert len(block.strip().splitlines()) == 5 and 'base_url="http://127.0.0.1:7860/v1"' in block
+    block = block.replace("http://127.0.0.1:7860", url).replace('api_key="none"', f"api_key={key!r}")
+    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own example
+    answer, quote = capsys.readouterr().out.splitlines()[:2]
+    assert "Makei" in answer and "[1]" in answer and "Vladimir Makei" in quote

@@ -74,5 +74,6 @@ def serve(index: Index, corpus: Path | None = None) -> None:
           f"{len(report.unchanged)} unchanged) in {report.seconds:.1f}s", file=sys.stderr)
     app = create_app(index)
     mode = f"LLM {s.model}" if s.model else "offline extractive answers (set RAG_MODEL or --model for an LLM)"
-    print(f"Serving on http://{s.host}:{s.port}  ·  {mode}  ·  API docs at /docs", file=sys.stderr)
+    key = "  ·  RAG_SERVER_KEY required" if s.server_key else ""
+    print(f"Serving on http://{s.host}:{s.port}  ·  {mode}  ·  API docs at /docs{key}", file=sys.stderr)
     uvicorn.run(app, host=s.host, port=s.port, log_level="warning")
