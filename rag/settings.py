@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -24,7 +24,7 @@ INDEX_FIELDS = ("embedding_model", "chunk_tokens", "chunk_overlap_sentences")
 # Fields that do not shape an answer (where things live, how big a file may be, how fast to embed).
 NON_ANSWER_FIELDS = ("index_dir", "corpus", "chroma_url", "api_key", "max_file_mb", "batch_size", "host", "port",
                      "allowed_hosts", "allowed_models", "max_question_chars", "max_history_chars", "max_request_mb",
-                     "max_request_ids", "max_upload_files")
+                     "max_request_ids", "max_upload_files", "server_key")
 # a list setting read from the environment as comma-separated names (RAG_ALLOWED_HOSTS=a.example,b.example)
 Names = Annotated[list[str], NoDecode]
 
@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         20, ge=1, description="Most files in one upload; an upload request may carry this many x RAG_MAX_FILE_MB.",
     )
 
+    server_key: SecretStr | None = Field(
+        None, description="Key the server asks for (a Bearer token on /api, /v1 and /mcp; the chat's login "
+        "password); required to bind to anything but loopback. Unset on loopback means no key is asked.",
+    )
+
     @field_validator("allowed_hosts", "allowed_models", mode="before")
     @classmethod
     def _names(cls, v: object) -> object:
@@ -117,6 +122,11 @@ class Settings(BaseSettings):
     @classmethod
     def _strip(cls, v: object) -> object:
         return v.strip() if isinstance(v, str) else v
+
+    @field_validator("server_key", mode="before")
+    @classmethod
+    def _no_blank_key(cls, v: object) -> object:
+        return (v.strip() or None) if isinstance(v, str) else v
 
     def fingerprint(self) -> dict[str, object]:
         """The settings that built the index, as recorded in its manifest."""

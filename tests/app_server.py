@@ -36,13 +36,15 @@ def running_app(index_dir: Path, env: dict[str, str] | None = None, timeout: flo
             cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
+    key = (env or {}).get("RAG_SERVER_KEY")
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the app exited with {process.returncode}:\n{log.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{url}/api/documents", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/api/documents", headers=headers, timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

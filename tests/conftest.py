@@ -13,11 +13,15 @@ for _name in list(os.environ):  # the user's own settings must not leak into tes
 
 from pathlib import Path  # noqa: E402
 
+import secrets  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import rag  # noqa: E402
 from rag.embeddings import SentenceTransformerEmbedder  # noqa: E402
+from app_server import running_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -59,3 +63,12 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTrans
     report = index.ingest(SEEDS, progress=False)
     assert report.failed == [] and report.chunks > 0
     return index
+
+
+@pytest.fixture(scope="session")
+def keyed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The real app (`rag serve` on the seed corpus, offline answers) on 127.0.0.1 with RAG_SERVER_KEY set:
+    (base URL, key). Shared by the OpenAI-API, MCP-over-HTTP and authentication tests."""
+    key = f"test-key-{secrets.token_hex(8)}"
+    with running_app(tmp_path_factory.mktemp("keyed") / "index", {"RAG_SERVER_KEY": key}) as url:
+        yield url, key

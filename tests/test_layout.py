@@ -125,7 +125,7 @@ def test_light_imports() -> None:
 
 
 def test_the_wings_commands_are_registered() -> None:
-    """`rag eval`, `rag serve` and `rag feedback` come from the wings through entry points."""
+    """`rag eval`, `rag serve`, `rag mcp` and `rag feedback` come from the wings through entry points."""
     out = subprocess.run([sys.executable, "-m", "rag.cli", "--help"], capture_output=True, text=True)
-    for command in ("ingest", "search", "ask", "eval", "serve", "feedback"):
+    for command in ("ingest", "search", "ask", "eval", "serve", "mcp", "feedback"):
         assert command in out.stdout

@@ -1,6 +1,7 @@
 """The web wing's commands, added to `rag` through the "rag.commands" entry point:
 
     rag serve [--corpus PATH] [--index DIR] [--host H] [--port P] [--model M] [--api-base URL] [--chroma-url URL]
+    rag mcp [--corpus PATH] [--index DIR] [--model M] [--api-base URL] [--chroma-url URL]
     rag feedback export [--index DIR] [--out FILE]
 """
 
@@ -16,7 +17,7 @@ from rag.cli import ChromaOpt, IndexOpt, open_from_options
 
 
 def register(app: typer.Typer) -> None:
-    """Add `serve` and `feedback export` to the `rag` app."""
+    """Add `serve`, `mcp` and `feedback export` to the `rag` app."""
 
     @app.command()
     def serve(
@@ -36,6 +37,22 @@ def register(app: typer.Typer) -> None:
         ix = open_from_options(index, corpus=corpus, host=host, port=port, model=model, api_base=api_base,
                                chroma_url=chroma_url)
         run(ix, corpus)
+
+    @app.command()
+    def mcp(
+        corpus: Annotated[
+            Optional[Path], typer.Option(help="Folder or corpus.jsonl to ingest first (default seeds/).")
+        ] = None,
+        index: IndexOpt = None,
+        model: Annotated[Optional[str], typer.Option(help="litellm model string; unset answers offline.")] = None,
+        api_base: Annotated[Optional[str], typer.Option(help="Base URL of an OpenAI-compatible server.")] = None,
+        chroma_url: ChromaOpt = None,
+    ) -> None:
+        """Ingest the corpus, then serve the search, ask and list_documents tools over MCP on stdin/stdout."""
+        from rag.web.mcp_tools import run_stdio
+
+        ix = open_from_options(index, corpus=corpus, model=model, api_base=api_base, chroma_url=chroma_url)
+        run_stdio(ix, corpus)
 
     feedback_app = typer.Typer(help="Thumbs up/down given in the chat.", no_args_is_help=True)
     app.add_typer(feedback_app, name="feedback")

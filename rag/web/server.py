@@ -1,7 +1,9 @@
-"""One process, one engine: the REST API and the Gradio chat on the same FastAPI app, served by uvicorn.
+"""One process, one engine: the REST API, the OpenAI-compatible API (/v1), the MCP tools (/mcp) and the Gradio
+chat on the same FastAPI app, served by uvicorn.
 
 `serve()` ingests the corpus incrementally (with a progress bar in the terminal), then listens on loopback
-(127.0.0.1:7860 unless told otherwise). Gradio share links are never created.
+(127.0.0.1:7860 unless told otherwise); anywhere else only with RAG_SERVER_KEY set (rag.web.auth). Gradio share
+links are never created.
 
 `create_app()` closes what mounting Gradio leaves open: Gradio's upload cache is private to the index
 (INDEX_DIR/.gradio-cache, mode 0700, set before gradio is imported), the mounted Blocks are marked launched so
@@ -54,7 +56,7 @@ def create_app(index: Index):  # type: ignore[no-untyped-def]
     from fastapi import FastAPI
     from fastapi.responses import Response
 
-    from rag.web import api, chat, middleware
+    from rag.web import api, auth, chat, mcp_tools, middleware, openai_api
     from rag.web.render import CITATION_JS, CITATION_SCRIPT, CSS
 
     app = FastAPI(
@@ -68,6 +70,9 @@ def create_app(index: Index):  # type: ignore[no-untyped-def]
         return Response(CITATION_JS, media_type="text/javascript")
 
     s = index.settings
+    openai_api.install(app, index)
+    mcp_tools.install(app, index)
+    auth.install(app, s)
     demo = chat.build(index, example_questions(index))
     demo.queue(default_concurrency_limit=16)
     theme = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
@@ -75,6 +80,7 @@ def create_app(index: Index):  # type: ignore[no-untyped-def]
         app, demo, path="/", css=CSS, head=CITATION_SCRIPT, theme=theme,
         max_file_size=int(s.max_file_mb * 1_000_000), footer_links=["api"], ssr_mode=False, mcp_server=False,
         allowed_paths=[],
+        **auth.gradio_login(s),
     )
     # gradio 6.31 checks the file paths an event names only once the Blocks are launched, which mounting never
     # does (processing_utils._check_allowed); Blocks.launch() sets this same flag.
@@ -86,7 +92,10 @@ def create_app(index: Index):  # type: ignore[no-untyped-def]
 def serve(index: Index, corpus: Path | None = None) -> None:
     import uvicorn
 
+    from rag.web.auth import check_exposure
+
     s = index.settings
+    check_exposure(s)
     target = corpus or Path(s.corpus)
     print(f"Ingesting {target} into {s.index_dir} …", file=sys.stderr)
     report = index.ingest(target)
@@ -96,5 +105,6 @@ def serve(index: Index, corpus: Path | None = None) -> None:
           f"{len(report.unchanged)} unchanged) in {report.seconds:.1f}s", file=sys.stderr)
     app = create_app(index)
     mode = f"LLM {s.model}" if s.model else "offline extractive answers (set RAG_MODEL or --model for an LLM)"
-    print(f"Serving on http://{s.host}:{s.port}  ·  {mode}  ·  API docs at /docs", file=sys.stderr)
+    key = "  ·  RAG_SERVER_KEY required" if s.server_key else ""
+    print(f"Serving on http://{s.host}:{s.port}  ·  {mode}  ·  API docs at /docs{key}", file=sys.stderr)
     uvicorn.run(app, host=s.host, port=s.port, log_level="warning")
