@@ -101,8 +101,14 @@ class Answerer:
             except LLMError as exc:
                 notice = f"{exc} - showing the offline extracted answer instead."
                 clock.lap("generate")
-        parts, cites = self._extractive(standalone, passages, scorer)
+        parts, cites, refusal = self._extractive(standalone, passages, scorer)
         clock.lap("extract")
+        if refusal is not None:  # the passages cannot hold the answer: say why
+            text = f"I could not find the answer to this in the documents: {refusal}. {self._corpus_hint(passages)}"
+            yield text
+            yield Answer(text=text, citations=[], refused=True, mode=EXTRACTIVE, notice=notice,
+                         timings_ms=clock.done(), **base)
+            return
         text = " ".join(parts)
         for i, part in enumerate(parts):
             yield part if i == len(parts) - 1 else part + " "
@@ -133,15 +139,17 @@ class Answerer:
 
     def _extractive(
         self, question: str, passages: list[Passage], scorer: SupportScorer
-    ) -> tuple[list[str], list[Citation]]:
+    ) -> tuple[list[str], list[Citation], str | None]:
         vector = self.vectors.embed(self.embedder, [question])[0]
         chosen = extract(question, vector, passages, scorer, self.settings.answer_sentences)
+        if chosen.refusal is not None:
+            return [], [], chosen.refusal
         parts, cites = [], []
         for n, sentence in enumerate(chosen.sentences, start=1):
             p = passages[sentence.passage]
             cites.append(Citation(n, p.id, p.document, p.title, p.url, sentence.text, sentence.start, sentence.end))
             parts.append(f"{' '.join(sentence.text.split())} [{n}]")
-        return parts, cites
+        return parts, cites, None
 
     def _llm_answer(self, raw: str, passages: list[Passage], scorer: SupportScorer, model: str,
                     notice: str | None, clock: _Clock, base: dict) -> Answer:

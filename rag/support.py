@@ -96,3 +96,14 @@ class SupportScorer:
 
     def similarity(self, i: int, j: int) -> float:
         return float(self._vectors[i] @ self._vectors[j])
+
+    def covered(self, text: str, indexes: list[int]) -> set[str]:
+        """The content words of `text` (stemmed, stopwords removed) that the sentences at `indexes` contain."""
+        words = set(tokenize([text])[0])
+        return {w for w in words if any(w in self._tokens[i] for i in indexes)}
+
+    def weight(self, text: str, words: set[str]) -> float:
+        """The share of `text`'s content words, weighted by rarity, that `words` make up (0 to 1)."""
+        all_words = set(tokenize([text])[0])
+        total = sum(self._idf.get(w, self._unseen_idf) for w in all_words)
+        return sum(self._idf.get(w, self._unseen_idf) for w in words & all_words) / total if total else 0.0

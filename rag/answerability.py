@@ -1,0 +1,94 @@
+"""Offline signs that the retrieved passages do not answer a question that sounds answerable (pure: no model).
+
+Questions written to look answerable from a text (SQuAD v2's unanswerable ones, or a user's question about a
+detail the corpus lacks) usually change one thing in a sentence of the text. Three such changes are cheap to see:
+
+    missing_terms(question, passages)    a name or figure of the question that no passage mentions
+                                          ("Who led Issacs troops ...?" when no passage has "Issacs")
+    lost_negation(question, sentences)   the question asks about what is NOT so, the closest sentences say nothing
+                                          negative ("What is usually not stated using big O?")
+    flipped_word(question, sentence)     the closest sentence has the opposite of a question word, by prefix
+                                          ("informal" / "formal", "decrease" / "increase", "unequal" / "equal")
+
+Each returns the words that show it, for a refusal that says why; empty when there is no such sign.
+Measured on SQuAD v2 (eval/README.md). Not handled: swapped synonyms or antonyms without a shared stem
+(perpendicular / parallel), changed numbers that appear elsewhere in the passages, other languages.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from rag.types import Passage
+
+_TERM = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d")
+_WORD = re.compile(r"[a-z][a-z'’-]+")
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nor|cannot|without|neither)\b|n['’]t\b", re.I)
+_NOT_A_NEGATION = re.compile(r"\b(?:whether or not|or not|if not|not only|no longer|no matter)\b", re.I)
+_PREFIXES = ("counter", "anti", "dis", "non", "mis", "un", "in", "im", "il", "ir", "de")
+_FUNCTION_WORDS = frozenset(
+    "what who whom whose when where why how which whether the a an in on of for to from by with at as and or but "
+    "is was were are be been do does did has have had can could would should will may might must shall i according "
+    "other than despite besides after before during since about apart instead following given if".split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Hervé" and "Herve" match."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def missing_terms(question: str, passages: Iterable[Passage]) -> list[str]:
+    """The names (capitalised words past the question's first) and figures of `question` that no passage
+    mentions, compared without case or accents, and by their stem for long words (all but the last 3 letters)."""
+    text = fold(" ".join(p.text for p in passages))
+    missing = []
+    for position, word in enumerate(_TERM.findall(question)):
+        bare = re.sub(r"['’]s?$", "", word).strip(".,")
+        figure = bare[:1].isdigit()
+        if not bare or (not figure and (position == 0 or not bare[:1].isupper()
+                                        or bare.lower() in _FUNCTION_WORDS)):
+            continue
+        key = fold(bare)
+        stem = key if figure else key[:max(5, len(key) - 3)]  # "Ukrainian" is found in "Ukraine", "Normans" in "Norman"
+        if figure and word.endswith("0") and re.search(rf"\b{re.escape(word)}['’]?s\b", question):
+            stem = key[:-1]  # a decade ("the 1880s") is any of its years
+        if stem not in text and stem.replace(",", "") not in text:
+            missing.append(bare)
+    return list(dict.fromkeys(missing))
+
+
+def lost_negation(question: str, sentences: Iterable[str]) -> str | None:
+    """The question's negation ("not", "never", ...) when none of `sentences` has any; else None."""
+    found = _NEGATION.search(_NOT_A_NEGATION.sub(" ", question))
+    if found is None or any(_NEGATION.search(s) for s in sentences):
+        return None
+    return found.group(0)
+
+
+def _bases(word: str) -> set[str]:
+    return {word} | {word[len(p):] for p in _PREFIXES if word.startswith(p) and len(word) - len(p) >= 4}
+
+
+def flipped_word(question: str, sentence: str) -> tuple[str, str] | None:
+    """(question word, sentence word) when the sentence has a word that is the question word with a negating
+    prefix added, removed or swapped ("informal"/"formal", "decrease"/"increase"); else None."""
+    asked, said = set(_WORD.findall(fold(question))), set(_WORD.findall(fold(sentence)))
+    for w in sorted(asked - said):
+        if len(w) < 5:
+            continue
+        for s in sorted(said - asked):
+            if len(s) < 5 or w[:2] == s[:2] and w not in _bases(s) and s not in _bases(w):
+                continue
+            if _bases(w) & _bases(s):
+                return w, s
+    return None
+
+
+def content(question: str) -> str:
+    """The question without its question and function words ("Who is X's Y?" -> "X's Y?"), for measuring how
+    much of what it asks about a sentence covers."""
+    return " ".join(w for w in question.split() if fold(w).strip("?,.!;:") not in _FUNCTION_WORDS)

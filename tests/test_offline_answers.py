@@ -1,0 +1,118 @@
+"""The offline answerer: what kind of answer a question wants, signs that the passages do not hold it, and the
+answers and refusals a user gets from the seed corpus with no LLM."""
+
+from __future__ import annotations
+
+import pytest
+
+import rag
+from rag import answer_types, answerability
+
+from conftest import SEEDS
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How many troops took part?", "count"),
+    ("What is the population of Belarus?", "count"),
+    ("How old is Vladimir Makei?", "age"),
+    ("In what year did the drills end?", "year"),
+    ("When did the drills start?", "date"),
+    ("Who is Belarus's foreign minister?", "person"),
+    ("What is the name of Ukraine's defense minister?", "person"),
+    ("Where did Makei speak?", "place"),
+    ("What did NATO say about the drills?", None),
+])
+def test_expected_kind_of_answer(question: str, kind: str | None) -> None:
+    assert answer_types.expected(question) == kind
+
+
+def test_a_sentence_holds_a_kind_only_with_something_the_question_lacks() -> None:
+    q = "How many people were arrested during the 2020 protests?"
+    assert not answer_types.holds("People protested in 2020.", "count", q)  # 2020 is the question's own figure
+    assert answer_types.holds("Police arrested 35,000 people in 2020.", "count", q)
+    assert not answer_types.holds("Belarus has been ruled by Lukashenko since 1994.", "count", "How many troops?")
+    assert answer_types.holds("He is 62 years old.", "age", "How old is he?")
+    assert not answer_types.holds("He has led the ministry since 2012.", "age", "How old is he?")
+    assert answer_types.holds("The drills began on Thursday.", "date", "When did the drills start?")
+    assert answer_types.holds("Vladimir Makei spoke.", "person", "Who is the foreign minister?")
+    assert not answer_types.holds("the minister spoke.", "person", "Who is the foreign minister?")
+
+
+def passage(text: str) -> rag.Passage:
+    return rag.Passage("p1", "doc", "Doc", None, text, 0, len(text), 1.0)
+
+
+def test_missing_terms_names_what_no_passage_mentions() -> None:
+    passages = [passage("In 1038 the Normans under George Maniakes fought in Sicily. Hervé led the army.")]
+    assert answerability.missing_terms("Who led Issacs troops to Cyprus?", passages) == ["Issacs", "Cyprus"]
+    assert answerability.missing_terms("What was passed in 1805?", passages) == ["1805"]
+    # case, accents, plurals and possessives do not count as missing; the first word is not a name
+    assert answerability.missing_terms("When did Herve fight the Norman's enemies in SICILY?", passages) == []
+    assert answerability.missing_terms("Normans fought where in 1038?", passages) == []
+
+
+def test_lost_negation_and_flipped_words() -> None:
+    said = ["Upper and lower bounds are usually stated using the big O notation."]
+    assert answerability.lost_negation("What is usually not stated using the big O notation?", said) == "not"
+    assert answerability.lost_negation("What is usually stated using the big O notation?", said) is None
+    assert answerability.lost_negation("What isn't stated?", ["It is never stated."]) is None
+    flip = answerability.flipped_word
+    assert flip("How do algorithms scale with a decrease in input size?",
+                "Complexity theory is interested in how algorithms scale with an increase in the input size.") \
+        == ("decrease", "increase")
+    assert flip("What can be viewed as an informal language?", "A problem can be viewed as a formal language.") \
+        == ("informal", "formal")
+    assert flip("What was founded in 1066?", "The abbey was founded in 1066.") is None
+    assert flip("Who invaded Italy?", "The Normans were invading Italy.") is None
+
+
+@pytest.fixture(scope="module")
+def offline(seed_index: rag.Index) -> rag.Index:
+    return seed_index
+
+
+def test_the_offline_answer_does_not_pad(offline: rag.Index) -> None:
+    answer = offline.ask("Who is Belarus's foreign minister?")
+    assert not answer.refused and "Vladimir Makei" in answer.text
+    assert len(answer.citations) == 1, answer.text  # the first sentence answers it whole
+    assert "Lukashenko" not in answer.text
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("How old is Vladimir Makei?", "no passage found gives an age"),
+    ("What did the Ukrainian president Zelensky say about the drills?", "no passage found mentions “Zelensky”"),
+])
+def test_on_topic_questions_the_corpus_does_not_answer_are_refused_with_a_reason(
+        offline: rag.Index, question: str, reason: str) -> None:
+    answer = offline.ask(question)
+    assert answer.refused and answer.mode == "extractive" and answer.citations == []
+    assert answer.text.startswith(f"I could not find the answer to this in the documents: {reason}.")
+    assert answer.label == "Not found in the documents"
+
+
+def test_a_count_question_is_refused_when_no_passage_gives_a_number(embedder) -> None:
+    """Years are not counts: passages with only "since 1994" and "in 2020" do not answer "how many"."""
+    from rag.answering import Answerer
+
+    text = rag.documents.load_file(next(SEEDS.glob("*.txt")), "seed.txt").text
+    start = text.index("Belarus, ruled by Lukashenko")
+    end = text.index("Original url") if "Original url" in text else len(text)
+    piece = text[start:end].strip()
+    found = [rag.Passage("p1", "seed.txt", "Belarus", None, piece, start, start + len(piece), 1.0, 0.6, rank=1)]
+    answerer = Answerer(lambda query, k=None, mode=None, documents=None: found, embedder, rag.Settings())
+    answer = answerer.ask("How many troops took part in the drills?")
+    assert answer.refused, answer.text
+    assert "no passage found gives a number for it" in answer.text
+    answered = answerer.ask("Since when has Lukashenko ruled Belarus?")
+    assert not answered.refused and "1994" in answered.text
+
+
+def test_answerable_questions_still_answered(offline: rag.Index) -> None:
+    for question, expected in [("What did NATO call Russia's drills in Belarus?", "alarming"),
+                               ("Who has ruled Belarus since 1994?", "Lukashenko"),
+                               ("Where did Makei hold a press conference?", "Minsk")]:
+        answer = offline.ask(question)
+        assert not answer.refused and expected in answer.text, (question, answer.text)
+        text = rag.documents.load_file(next(SEEDS.glob("*.txt")), "x").text
+        for c in answer.citations:
+            assert text[c.start:c.end] == c.quote
