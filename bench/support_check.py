@@ -61,19 +61,26 @@ def sentence_of(text: str, answer_start: int) -> tuple[int, int] | None:
     return None
 
 
+def is_name(text: str) -> bool:
+    """Every word a capitalised name word (not a sentence opener such as "After" or "This")."""
+    runs = C.name_runs(text)
+    return len(runs) == 1 and len(runs[0]) == len(text.split())
+
+
 def swap(sentence: str, answer: str, article_texts: list[str], gold: str, rng: random.Random) -> str | None:
     """The sentence with one number or name replaced by another from the article, absent from `gold`."""
     targets = []
-    if answer in sentence and (NUM.fullmatch(answer.replace(" ", "")) or answer[:1].isupper()):
+    if answer in sentence and (NUM.fullmatch(answer.replace(" ", "")) or is_name(answer)):
         targets.append(answer)
-    targets += [m.group(0) for m in NUM.finditer(sentence)] + [m.group(0) for m in NAME.finditer(sentence)]
+    targets += [m.group(0) for m in NUM.finditer(sentence)]
+    targets += [m.group(0) for m in NAME.finditer(sentence) if is_name(m.group(0))]
     for target in targets:
         if NUM.fullmatch(target):
             pool = {m.group(0) for t in article_texts for m in NUM.finditer(t)}
             pool |= {str(int(target.replace(",", "")) + d) for d in (1, 2, 3, 7, 11, -1, -2)}
             pool = {p for p in pool if len(p) == len(target)}
         else:
-            pool = {m.group(0) for t in article_texts for m in NAME.finditer(t)}
+            pool = {m.group(0) for t in article_texts for m in NAME.finditer(t) if is_name(m.group(0))}
         pool = sorted(p for p in pool if p != target and p.lower() not in gold.lower()
                       and not C.names_in(p) & C.names_in(target) and not (set(C.numbers_in(p)) & C.numbers_in(gold)))
         if pool:

@@ -61,7 +61,8 @@ class CitedAnswer:
         return shown
 
     def _cite(self, piece: Cite) -> str:
-        verdicts = self.checker.check(piece.claim, [p - 1 for p in piece.passages])
+        verdicts = self.checker.check(piece.claim, [p - 1 for p in piece.passages],
+                                      facts_only=says_not_found(piece.claim))
         numbers: list[int] = []
         for verdict in verdicts:
             self.written += 1

@@ -85,9 +85,7 @@ class LLMConfig:
 
     @property
     def reply_cap(self) -> int:
-        if self.max_chars is not None:
-            return self.max_chars
-        return max(4000, CHARS_PER_TOKEN * (self.max_tokens or 2000))
+        return self.max_chars if self.max_chars is not None else max(4000, CHARS_PER_TOKEN * (self.max_tokens or 2000))
 
 
 def describe(config: LLMConfig) -> str:

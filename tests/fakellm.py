@@ -10,6 +10,7 @@
         fake.drip("slow answer", every=0.5)   # the answer one character at a time, one every 0.5 s
         ... point a client at fake.base_url ...
         fake.requests                         # JSON bodies received at /v1/chat/completions, in order
+        fake.posts                            # (path, JSON body) of every POST, any path (e.g. Ollama's /api/chat)
 
 Each POST to /v1/chat/completions consumes one scripted action; with none left the server answers
 500 "no scripted reply", so a test that forgot to script fails loudly. GET /v1/models is served too.
@@ -71,6 +72,7 @@ class FakeLLM:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.posts: list[tuple[str, Any]] = []
         self.headers: list[dict[str, str]] = []  # the HTTP headers of each of those requests
         self._queue: deque[_Action] = deque()
         self._lock = threading.Lock()
@@ -86,9 +88,10 @@ class FakeLLM:
         `finish_reason` ("stop", or "length" for a reply cut at the token limit)."""
         self._push(_Action("reply", text=text, finish_reason=finish_reason))
 
-    def fail(self, status: int, message: str = "scripted failure", code: str | None = None) -> None:
-        """Queue an HTTP error with body {"error": {"message", "type", "code"}}."""
-        self._push(_Action("fail", text=message, status=status, code=code))
+    def fail(self, status: int, message: str = "scripted failure", code: str | None = None,
+             delay: float = 0.0) -> None:
+        """Queue an HTTP error with body {"error": {"message", "type", "code"}}, sent after `delay` seconds."""
+        self._push(_Action("fail", text=message, status=status, code=code, seconds=delay))
 
     def hang(self, seconds: float, text: str = "too late") -> None:
         """Queue an answer that is sent only after sleeping `seconds`."""
@@ -248,22 +251,16 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             self._send_json(200, self._completion(text, action.finish_reason))
 
         def _completion(self, text: str, finish_reason: str) -> dict[str, Any]:
-            return (
-                {
-                    "id": "chatcmpl-fake",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": MODEL_ID,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": text},
-                            "finish_reason": finish_reason,
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-                }
-            )
+            return {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": MODEL_ID,
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason}
+                ],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            }
 
         # -- routes --
         def do_GET(self) -> None:  # noqa: N802
@@ -276,6 +273,10 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
+            try:
+                fake.posts.append((self.path, json.loads(raw or b"{}")))
+            except json.JSONDecodeError:
+                fake.posts.append((self.path, raw))
             if self.path.rstrip("/") != "/v1/chat/completions":
                 self._send_error(404, f"no route POST {self.path}", None)
                 return
@@ -303,6 +304,7 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 return
             try:
                 if action.kind == "fail":
+                    time.sleep(action.seconds)
                     self._send_error(action.status, action.text, action.code)
                     return
                 if action.kind == "hang":

@@ -3,7 +3,9 @@
 An answer's `[n]` markers become links to `#cite-<turn>-<n>`; the sources panel holds one `<details>` element
 with that id per citation: the document title, a link to the original URL, the passage text with the quoted
 sentence in `<mark>`, and the passage's scores. A small script (`CITATION_SCRIPT`) opens and highlights the
-passage when a marker is clicked.
+passage when a marker is clicked. A model's Markdown (lists, bold, headings) renders; HTML in any answer is
+escaped, and an extracted answer's quotes are shown as text. A citation the support check flagged reads
+`[n]⚠`, and the claims no passage supports are listed under the answer.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ CSS = """
 .source .meta { font-size: 0.8em; opacity: 0.75; }
 .sources-empty { opacity: 0.7; font-style: italic; }
 .earlier summary { opacity: 0.8; }
+a.cite.unsupported { color: #b54708; text-decoration: underline wavy; }
 """
 
 CITATION_SCRIPT = """
@@ -50,12 +53,17 @@ document.addEventListener('click', function (event) {
 
 def answer_markdown(answer: Answer, turn: int) -> str:
     """The assistant message: the answer with clickable markers, then the mode, the search and any notice."""
+    flagged = {c.n for c in answer.citations if not c.supported}
+
     def link(match: re.Match[str]) -> str:
         numbers = [int(n) for n in re.findall(r"\d+", match.group(1))]
-        return " " + "".join(f'<a href="#cite-{turn}-{n}" class="cite">[{n}]</a>' for n in numbers)
+        return " " + "".join(
+            f'<a href="#cite-{turn}-{n}" class="cite unsupported" title="the cited passage does not support this">'
+            f"[{n}]⚠</a>" if n in flagged else f'<a href="#cite-{turn}-{n}" class="cite">[{n}]</a>' for n in numbers)
 
     body = html.escape(answer.text, quote=False)
-    body = re.sub(r"^(\s*)([#>*+-]|\d+\.)", r"\1\\\2", body, flags=re.M)  # quoted text, not Markdown structure
+    if answer.mode != "llm":  # quoted text, not Markdown structure
+        body = re.sub(r"^(\s*)([#>*+-]|\d+\.)", r"\1\\\2", body, flags=re.M)
     body = MARKER.sub(link, body)
     lines = []
     if answer.refused:
@@ -63,7 +71,13 @@ def answer_markdown(answer: Answer, turn: int) -> str:
         lines.append(f"> {body}")
     else:
         lines.append(body)
+    unsupported = answer.support.unsupported_claims if answer.support else []
+    if unsupported:
+        shown = "; ".join(f"“{html.escape(_short(c))}”" for c in unsupported[:5])
+        lines.append(f"\n⚠️ **Not supported by the passages:** {shown}")
     footer = [f"*{answer.label}*"]
+    if answer.partial:
+        footer.append("answers only part of the question")
     if answer.standalone_question and answer.standalone_question != answer.question:
         footer.append(f"searched for: “{html.escape(answer.standalone_question)}”")
     lines.append("\n<sub>" + " · ".join(footer) + "</sub>")
@@ -87,6 +101,10 @@ def citation_html(citation: Citation, answer: Answer, turn: int, open_: bool = T
     link = (f' · <a href="{html.escape(citation.url)}" target="_blank" rel="noopener">original</a>'
             if citation.url else "")
     inferred = " · cited by matching, not by the model" if citation.inferred else ""
+    if not citation.supported:
+        inferred += " · ⚠ this passage does not support the claim"
+    elif citation.moved_from:
+        inferred += " · the model cited another passage; this one supports the claim"
     return (
         f'<details class="source" id="cite-{turn}-{citation.n}"{" open" if open_ else ""}>'
         f"<summary>[{citation.n}] {title}</summary>"
@@ -94,6 +112,11 @@ def citation_html(citation: Citation, answer: Answer, turn: int, open_: bool = T
         f" · {score}{link}{inferred}</div>"
         f'<div class="passage">{text}</div></details>'
     )
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def sources_html(history: list[tuple[int, Answer]]) -> str:
