@@ -6,10 +6,12 @@
 
 A passage supports a claim when two tests pass:
 
-1. **Every number, date and name of the claim appears in the cited text.** Numbers are compared by their
-   digits ("1,000" = "1000", "three" = "3"); names are the claim's capitalised words that are not common
-   sentence openers, matched case-insensitively, allowing inflection ("Belarusian" ~ "Belarus"). A swapped year
-   or name fails here however similar the rest is. With several passages cited together, their union counts.
+1. **Every number, date and name of the claim appears in the cited text** (the passage and its document's
+   title). Numbers are compared by their digits ("1,000" = "1000", "three" = "3"); names are the claim's
+   capitalised words that are not common sentence openers, matched case-insensitively, allowing inflection
+   ("Belarusian" ~ "Belarus") and a missing given name when the rest stands alone ("Peyton Manning" ~
+   "Manning"; not "Eastern Ukraine" ~ "Western Ukraine"). A swapped year or name fails here however similar
+   the rest is. With several passages cited together, their union counts.
 2. **The passage is about the claim**: `DENSE_WEIGHT` x the best cosine similarity between the claim and one
    of the passage's sentences + the rest x the share of the claim's content words (stemmed, weighted by their
    rarity among the retrieved sentences) found in the passage reaches `THRESHOLD` (`GROUP_THRESHOLD` for
@@ -21,8 +23,11 @@ passage that supports the claim best, when one does; otherwise it stays, flagged
 passage sentence that best supports *that* claim; headings and titles are never quotes, and a sentence shared
 by overlapping chunks belongs to each of them.
 
-Not handled: negation and paraphrased numbers ("a dozen"), claims that need two sentences combined beyond
-word overlap, and names written only in lower case.
+A sentence about the passages themselves ("The passages only give the year, 911, and do not specify the
+date [4]") is checked on test 1 only.
+
+Not handled: negation and paraphrased numbers ("a dozen"); two names of one passage swapped in their roles
+("Lukashenko told a press conference" when Makei did, both named in the passage); names written in lower case.
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ class SentenceEnd:
 
 Piece = Text | Cite | SentenceEnd
 
+_BLANKS = re.compile(r"[ \t]*")
 _STOP = re.compile(r"(?:[.!?…]+|。)[\"”’'»)\]*_]*")
 _SPECIAL = re.compile(r"[\[(【［.!?…。\n \t⁰¹²³⁴⁵⁶⁷⁸⁹]")
 _SOURCES = regex.compile(
@@ -159,9 +160,7 @@ class ReplyReader:
             self.line_start = True
             return True
         if b[i] in " \t":
-            j = i
-            while j < len(b) and b[j] in " \t":
-                j += 1
+            j = _BLANKS.match(b, i).end()  # type: ignore[union-attr]
             if j == len(b):
                 if final:
                     self.pos = j  # trailing blanks: dropped
@@ -231,6 +230,8 @@ class ReplyReader:
         self.segment += text
         self.marked += text
         self.line_start = self.line_start and not text.strip()
+        if self.opening is not None and len(self.marked) > _OPENING_LIMIT:  # a very long opening sentence
+            self._decide_opening(sentence=self.marked, force=True)
 
     def _cite(self, passages: list[int]) -> None:
         if not passages:
