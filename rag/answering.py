@@ -1,12 +1,17 @@
 """Question -> Answer: rewrite a follow-up, retrieve, refuse below the relevance floor, answer with the LLM
-(or offline by extraction), check and map every citation to the exact sentence it quotes.
+(or offline by extraction), and check every claim against the passage it cites.
 
 An `Answerer` is built from what it needs, not from an index: a search function, an embedder, the settings, and
 (for the refusal's hint) a function listing the documents. Tests give it a stand-in search; the Index builds one.
 
-`ask()` returns an Answer. `stream()` yields text deltas as they are produced and then, last, the final Answer,
-whose `text` is authoritative: markers are renumbered, and if the LLM failed mid-stream the Answer holds the
-offline answer with a notice. An LLM failure never raises: the offline answer is given, with a one-line notice.
+`ask()` returns an Answer. `stream()` yields text deltas as they are produced and then, last, the final Answer.
+What streams is what stays: the reply is read by rag.replies (reasoning removed, citation styles normalised,
+refusals recognised before anything is shown) and each claim is checked as its marker arrives (rag.citing), so
+the deltas join to the Answer's `text`. Only an LLM failure part-way replaces them: then the Answer holds the
+offline answer and a one-line notice. An LLM failure never raises.
+
+This module orchestrates; the parts live in: conversation (follow-ups), budget (context window), prompts,
+generation (litellm), replies (reading the reply), claims and citing (the support check), extractive (offline).
 """
 
 from __future__ import annotations
@@ -15,21 +20,20 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
-from rag import citations, prompts
-from rag.conversation import heuristic_rewrite, normalize_history
+from rag import prompts
+from rag.claims import ClaimChecker
+from rag.citing import CitedAnswer
+from rag.conversation import heuristic_rewrite, normalize_history, parse_rewrite, stands_alone
 from rag.embeddings import Embedder
 from rag.errors import EmptyQuestionError, LLMError
 from rag.extractive import extract
+from rag.replies import ReplyReader
 from rag.settings import Settings
 from rag.support import SupportScorer, VectorCache, passage_sentences
-from rag.types import EXTRACTIVE, LLM, REFUSAL, Answer, Citation, DocumentInfo, Passage
+from rag.types import EXTRACTIVE, LLM, REFUSAL, Answer, Citation, DocumentInfo, Passage, Support
 
 if TYPE_CHECKING:
     from rag.generation import LLMConfig
-
-INFER_FLOOR = 0.45  # an unmarked LLM sentence is cited to a passage sentence only if it supports it this well
 
 
 class Search(Protocol):
@@ -37,6 +41,10 @@ class Search(Protocol):
 
     def __call__(self, query: str, k: int | None = None, mode: str | None = None,
                  documents: list[str] | None = None) -> list[Passage]: ...
+
+
+class _NoAnswer(Exception):
+    """The model's reply held nothing to show (only reasoning, cut at the token limit)."""
 
 
 class Answerer:
@@ -68,52 +76,46 @@ class Answerer:
         config = self._llm_config(model)
         clock = _Clock()
         turns = normalize_history(history)
-        notice = None
+        notices: list[str] = []
         standalone = question
         if turns:
-            standalone, notice = self._rewrite(question, turns, config)
+            standalone = self._rewrite(question, turns, config, notices)
             clock.lap("rewrite")
         passages = self.search(standalone, k=k, mode=mode, documents=documents)
         clock.lap("retrieve")
-        base = dict(question=question, passages=passages, standalone_question=standalone, settings_hash=s.answer_hash())
+        base = dict(question=question, standalone_question=standalone, settings_hash=s.answer_hash())
 
         best = max((p.dense_score or 0.0 for p in passages), default=0.0)
         if best < s.min_relevance:
-            text = self._refusal_text(passages)
+            text = self._refusal_text(passages, found=False)
             yield text
-            yield Answer(text=text, citations=[], refused=True, mode=REFUSAL, notice=notice,
-                         timings_ms=clock.done(), **base)
+            yield Answer(text=text, citations=[], passages=passages, refused=True, mode=REFUSAL,
+                         notice=_join(notices), timings_ms=clock.done(), **base)
             return
 
-        scorer = SupportScorer(self.embedder, passage_sentences(passages), self.vectors)
         if config is not None:
-            raw = ""
             try:
-                from rag import generation
-
-                for delta in generation.stream(prompts.answer_messages(standalone, passages), config):
-                    raw += delta
-                    yield delta
-                clock.lap("generate")
-                answer = self._llm_answer(raw, passages, scorer, config.model, notice, clock, base)
-                yield answer
+                yield from self._llm(standalone, passages, config, notices, clock, base)
                 return
             except LLMError as exc:
-                notice = f"{exc} - showing the offline extracted answer instead."
-                clock.lap("generate")
-        parts, cites, refusal = self._extractive(standalone, passages, scorer)
+                notices.append(f"{exc} - showing the offline extracted answer instead.")
+            except _NoAnswer:
+                notices.append(f"LLM {config.model} wrote no answer (its reasoning was cut at the token limit) - "
+                               "showing the offline extracted answer instead.")
+            clock.lap("generate")
+        parts, cites, refusal = self._extractive(standalone, passages)
         clock.lap("extract")
         if refusal is not None:  # the passages cannot hold the answer: say why
             text = f"I could not find the answer to this in the documents: {refusal}. {self._corpus_hint(passages)}"
             yield text
-            yield Answer(text=text, citations=[], refused=True, mode=EXTRACTIVE, notice=notice,
-                         timings_ms=clock.done(), **base)
+            yield Answer(text=text, citations=[], passages=passages, refused=True, mode=EXTRACTIVE,
+                         notice=_join(notices), timings_ms=clock.done(), **base)
             return
-        text = " ".join(parts)
         for i, part in enumerate(parts):
             yield part if i == len(parts) - 1 else part + " "
-        yield Answer(text=text, citations=cites, refused=False, mode=EXTRACTIVE, notice=notice,
-                     timings_ms=clock.done(), **base)
+        support = Support(len(parts), len(parts), len(cites), len(cites))  # quotes support themselves
+        yield Answer(text=" ".join(parts), citations=cites, passages=passages, refused=False, mode=EXTRACTIVE,
+                     notice=_join(notices), timings_ms=clock.done(), support=support, **base)
 
     # -- parts --------------------------------------------------------------------------------------
     def _llm_config(self, model: str | None) -> LLMConfig | None:
@@ -124,22 +126,67 @@ class Answerer:
         from rag.generation import LLMConfig
 
         return LLMConfig(model=name, api_base=s.api_base, api_key=s.api_key, timeout=s.llm_timeout,
-                         retries=s.llm_retries, temperature=s.temperature)
+                         retries=s.llm_retries, temperature=s.temperature, max_tokens=s.max_tokens,
+                         context_window=s.context_window)
 
-    def _rewrite(self, question: str, turns: list[dict[str, str]], config: LLMConfig | None) -> tuple[str, str | None]:
-        if config is not None:
-            from rag import generation
+    def _rewrite(self, question: str, turns: list[dict[str, str]], config: LLMConfig | None,
+                 notices: list[str]) -> str:
+        if config is None or stands_alone(question):
+            return heuristic_rewrite(question, turns)
+        from rag import generation
 
-            try:
-                rewritten = " ".join(generation.complete(prompts.rewrite_messages(question, turns), config).split())
-                return (rewritten.strip('"') or question), None
-            except LLMError as exc:
-                return heuristic_rewrite(question, turns), f"{exc} - the follow-up was rewritten offline."
-        return heuristic_rewrite(question, turns), None
+        try:
+            reply = generation.complete(prompts.rewrite_messages(question, turns), config)
+        except LLMError as exc:
+            notices.append(f"{exc} - the follow-up was rewritten offline.")
+            return heuristic_rewrite(question, turns)
+        return parse_rewrite(reply) or heuristic_rewrite(question, turns)
 
-    def _extractive(
-        self, question: str, passages: list[Passage], scorer: SupportScorer
-    ) -> tuple[list[str], list[Citation], str | None]:
+    def _llm(self, question: str, passages: list[Passage], config: LLMConfig, notices: list[str], clock: _Clock,
+             base: dict) -> Iterator[str | Answer]:
+        from rag import budget, generation
+
+        passages, dropped = budget.fit(question, passages, config)
+        if dropped:
+            notices.append(f"{dropped} passage{'s' * (dropped != 1)} left out to fit {config.model}'s context "
+                           "window.")
+        reader = ReplyReader(len(passages))
+        cited = CitedAnswer(ClaimChecker(self.embedder, passages, self.vectors), passages)
+        reply = generation.stream(prompts.answer_messages(question, passages), config)
+        deltas = iter(reply)
+        try:
+            for delta in deltas:
+                shown = cited.add(reader.feed(delta))
+                if shown:
+                    yield shown
+                if reader.refused:
+                    break  # no need to read the rest of a refusal
+        finally:
+            deltas.close()  # cancels the call if it is still running
+        clock.lap("generate")
+        if not reader.refused:
+            shown = cited.add(reader.close(truncated=reply.finish_reason == "length"))
+            if shown:
+                yield shown
+        if reader.refused:
+            text = self._refusal_text(passages, found=True)
+            yield text
+            yield Answer(text=text, citations=[], passages=passages, refused=True, mode=LLM, model=config.model,
+                         notice=_join(notices), timings_ms=clock.done(), **base)
+            return
+        if reader.no_answer:
+            raise _NoAnswer()
+        if reply.finish_reason == "length":
+            notices.append(f"The answer was cut at {'the reply length limit' if reply.capped else 'the token limit'}"
+                           " (RAG_MAX_TOKENS): it may be incomplete.")
+        citations, support = cited.finish(reader.listed)
+        clock.lap("cite")
+        yield Answer(text=cited.text, citations=citations, passages=passages, refused=False, mode=LLM,
+                     model=config.model, partial=reader.partial, notice=_join(notices), timings_ms=clock.done(),
+                     support=support, **base)
+
+    def _extractive(self, question: str, passages: list[Passage]) -> tuple[list[str], list[Citation], str | None]:
+        scorer = SupportScorer(self.embedder, passage_sentences(passages), self.vectors)
         vector = self.vectors.embed(self.embedder, [question])[0]
         chosen = extract(question, vector, passages, scorer, self.settings.answer_sentences)
         if chosen.refusal is not None:
@@ -151,55 +198,9 @@ class Answerer:
             parts.append(f"{' '.join(sentence.text.split())} [{n}]")
         return parts, cites, None
 
-    def _llm_answer(self, raw: str, passages: list[Passage], scorer: SupportScorer, model: str,
-                    notice: str | None, clock: _Clock, base: dict) -> Answer:
-        if _is_refusal(raw):
-            text = f"{prompts.REFUSAL_PHRASE} {self._corpus_hint(passages)}"
-            return Answer(text=text, citations=[], refused=True, mode=LLM, model=model, notice=notice,
-                          timings_ms=clock.done(), **base)
-        parsed = citations.parse(raw, len(passages))
-        inferred = not parsed.order
-        if inferred:  # claims but no valid marker: cite by matching sentences, and say so
-            parsed = citations.parse(self._infer(parsed.claims, scorer), len(passages))
-        text, order, claims = parsed.text, parsed.order, parsed.claims
-        cites = []
-        for n, p_index in enumerate(order, start=1):
-            p = passages[p_index]
-            related = [c.text for c in claims if p_index in c.passages] or [text]
-            only = [i for i, s in enumerate(scorer.sentences) if s.passage == p_index]
-            best_i, best = only[0] if only else None, -np.inf
-            for claim in related:
-                if not only:
-                    break
-                scores = scorer.scores(claim, only=only)
-                if scores.max() > best:
-                    best, best_i = float(scores.max()), only[int(scores.argmax())]
-            if best_i is None:
-                quote, start, end = p.text, p.start, p.end
-            else:
-                sent = scorer.sentences[best_i]
-                quote, start, end = sent.text, sent.start, sent.end
-            cites.append(Citation(n, p.id, p.document, p.title, p.url, quote, start, end, inferred))
-        clock.lap("cite")
-        return Answer(text=text, citations=cites, refused=False, mode=LLM, model=model, notice=notice,
-                      timings_ms=clock.done(), **base)
-
-    def _infer(self, claims: list[citations.Claim], scorer: SupportScorer) -> str:
-        """The claims with a marker (the passage's own number) after each one a passage sentence supports."""
-        parts = []
-        for claim in claims:
-            scores = scorer.scores(claim.text) if scorer.sentences else np.zeros(0)
-            if len(scores) and scores.max() >= INFER_FLOOR:
-                n = scorer.sentences[int(scores.argmax())].passage + 1
-                body = claim.text.rstrip()
-                stop = body[-1] if body[-1:] in ".!?" else ""
-                parts.append(f"{body[:-1] if stop else body} [{n}]{stop}")
-            else:
-                parts.append(claim.text)
-        return " ".join(parts)
-
-    def _refusal_text(self, passages: list[Passage]) -> str:
-        return f"I could not find the answer to this in the documents. {self._corpus_hint(passages)}"
+    def _refusal_text(self, passages: list[Passage], found: bool) -> str:
+        lead = prompts.REFUSAL_PHRASE if found else "I could not find the answer to this in the documents."
+        return f"{lead} {self._corpus_hint(passages)}"
 
     def _corpus_hint(self, passages: list[Passage]) -> str:
         docs = self.catalog()
@@ -213,11 +214,8 @@ def _short(title: str, limit: int = 90) -> str:
     return title if len(title) <= limit else title[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _is_refusal(text: str) -> bool:
-    def norm(t: str) -> str:
-        return " ".join("".join(ch for ch in t.lower() if ch.isalnum() or ch.isspace()).split())
-
-    return norm(prompts.REFUSAL_PHRASE) in norm(text)
+def _join(notices: list[str]) -> str | None:
+    return " ".join(notices) or None
 
 
 class _Clock:

@@ -131,8 +131,11 @@ def ask(
     typer.echo(f"\n— {answer.label}")
     for c in answer.citations:
         where = c.url or c.document
-        typer.echo(f"[{c.n}] {c.title} ({where}, chars {c.start}-{c.end}){' (inferred)' if c.inferred else ''}")
+        flags = (" (inferred)" if c.inferred else "") + ("" if c.supported else " (does not support its claim)")
+        typer.echo(f"[{c.n}] {c.title} ({where}, chars {c.start}-{c.end}){flags}")
         typer.echo(f"    “{' '.join(c.quote.split())}”")
+    for claim in answer.support.unsupported_claims if answer.support else []:
+        typer.echo(f"⚠ not supported by the passages: “{claim}”")
 
 
 _registered = False

@@ -1,8 +1,13 @@
 """Follow-up questions: turning "And who is its president?" into a question that stands alone.
 
-With an LLM configured, the model rewrites it (see `rag.prompts.REWRITE_*`). Offline, a heuristic: when the
-question leans on the conversation (a pronoun, or a leading "and"/"what about"), the main subject of the
-previous question (its first proper noun, else its last noun-like words) replaces the pronoun, or is appended.
+A question that names its subject and leans on nothing (`stands_alone`) is searched as it is: no LLM call.
+Otherwise, with an LLM configured, the model rewrites it (see `rag.prompts.REWRITE_*`) and `parse_rewrite`
+reads the question out of the reply: reasoning, labels ("Standalone question:", "**Rewritten question:**"),
+quotes, preambles ("Sure! Here's..."), numbered options and explanations are dropped, and a reply with no
+question in it (an answer instead, or reasoning cut at the token limit) is rejected, so the heuristic below
+rewrites it instead. Offline, the heuristic: when the question leans on the conversation (a pronoun, or a
+leading "and"/"what about"), the main subject of the previous question (its first proper noun, else its last
+noun-like words) replaces the pronoun, or is appended.
 
 Not handled offline: references to anything but the previous question's subject ("the second one", "that year").
 """
@@ -11,6 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+
+from rag.reasoning import strip_reasoning
 
 Turn = dict[str, str]
 
@@ -40,6 +47,33 @@ def normalize_history(history: Sequence[object] | None) -> list[Turn]:
 
 def needs_context(question: str) -> bool:
     return bool(_LEAD.match(question) or _POSSESSIVE.search(question) or _SUBJECT.search(question))
+
+
+def stands_alone(question: str) -> bool:
+    """No pronoun or leading "and", and it names something: the conversation cannot change what it asks."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", question)
+    return not needs_context(question) and any(w[0].isupper() and w.lower() != "i" for w in words[1:])
+
+
+_LABEL = re.compile(r"^(?:[-*•>#\s]|\d+[.)]\s)*(?:\*\*|__)?\s*(?:(?:standalone|rewritten|reformulated|new|final|"
+                    r"revised)\s+)?(?:question|query)\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?", re.I)
+_ECHO = re.compile(r"^\W*(?:follow-?up|original)\s+question\s*:", re.I)
+
+
+def parse_rewrite(reply: str) -> str | None:
+    """The standalone question in a rewrite reply, or None when the reply holds no question."""
+    text, unfinished = strip_reasoning(reply)
+    if unfinished:
+        return None
+    for line in text.splitlines():
+        if _ECHO.match(line):
+            continue
+        line = _LABEL.sub("", line.strip())
+        line = re.sub(r"^(?:[-*•>]|\d+[.)])\s+", "", line).strip(" *_`")
+        line = line.strip().strip('"“”\'«»').strip()
+        if line.endswith("?") and len(line) > 3:
+            return " ".join(line.split())
+    return None
 
 
 def subject_of(text: str) -> str | None:

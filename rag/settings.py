@@ -75,8 +75,17 @@ class Settings(BaseSettings):
     )
     api_base: str | None = Field(None, description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp, ...).")
     api_key: str | None = Field(None, description="API key for the model; provider env vars also work.")
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call times out.")
-    llm_retries: int = Field(2, ge=0, description="Retries of a failed LLM call (litellm num_retries).")
+    llm_timeout: float = Field(
+        60.0, gt=0, description="Deadline in seconds for a whole LLM call (connecting, every byte of the reply and "
+        "the retries): past it, the offline answer is given with a notice.")
+    llm_retries: int = Field(2, ge=0, description="Retries of a failed LLM call (litellm num_retries), within the "
+                             "deadline.")
+    max_tokens: int = Field(800, ge=16, description="Most tokens the LLM may write per answer; a reply cut there "
+                            "gets a notice.")
+    context_window: int | None = Field(
+        None, ge=512, description="The model's context window in tokens: passages that do not fit (with "
+        "max_tokens for the reply) are left out. Unset: litellm's model information, else 8192. Also sent to "
+        "Ollama as num_ctx.")
     temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature.")
     min_relevance: float = Field(
         0.25,

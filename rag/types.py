@@ -4,8 +4,9 @@
     LoadFailure   a file that could not be loaded, and why
     Chunk         a sentence window of a document             (chunking.py)
     Passage       a retrieved chunk with its scores           (retrieval.py)
-    Citation      an [n] marker mapped to the sentence it quotes
-    Answer        text, citations, passages, refused?, timings, settings hash   (answering.py)
+    Citation      an [n] marker mapped to the sentence it quotes, and whether that sentence supports the claim
+    Support       how many of an answer's claims and citations the passages support   (claims.py, citing.py)
+    Answer        text, citations, passages, refused?, partial?, support, timings, settings hash   (answering.py)
     DocumentInfo  one document of the index, as listed to users
     IngestReport  what one ingestion changed
 
@@ -99,13 +100,33 @@ class Citation:
     start: int
     end: int
     inferred: bool = False  # attached by matching sentences, not by a marker the model wrote
+    supported: bool = True  # the passage supports the claim (numbers and names included); false: flagged
+    moved_from: str | None = None  # the passage id the model cited, when the check moved the citation here
 
     def to_json(self) -> dict:
         return {
             "n": self.n, "document": self.document, "title": self.title, "url": self.url,
             "passage_id": self.passage_id, "quote": self.quote, "start": self.start, "end": self.end,
-            "inferred": self.inferred,
+            "inferred": self.inferred, "supported": self.supported, "moved_from": self.moved_from,
         }
+
+
+@dataclass(frozen=True)
+class Support:
+    """The per-claim support check of one answer. A claim is a cited clause or an uncited sentence that states
+    something; a citation is one (claim, passage) pair as the model wrote it."""
+
+    claims: int
+    claims_supported: int  # claims that a cited (or moved-to) passage supports
+    citations: int
+    citations_supported: int  # citations whose passage supports the claim as written
+    citations_moved: int = 0  # unsupported citations moved to a retrieved passage that supports the claim
+    unsupported_claims: list[str] = field(default_factory=list)  # unsupported or uncited claims, in order
+
+    def to_json(self) -> dict:
+        return {"claims": self.claims, "claims_supported": self.claims_supported, "citations": self.citations,
+                "citations_supported": self.citations_supported, "citations_moved": self.citations_moved,
+                "unsupported_claims": self.unsupported_claims}
 
 
 # the passage keys of an answer's JSON (`rag ask --json`, POST /api/ask)
@@ -120,11 +141,13 @@ class Answer:
     passages: list[Passage]
     refused: bool
     mode: str  # "extractive" (offline), "llm", or "refusal" (refused before any answering)
+    partial: bool = False  # answers part of the question and says the documents do not say the rest
     model: str | None = None  # the litellm model string when mode is llm
     standalone_question: str = ""  # the question actually searched (rewritten from a follow-up)
     notice: str | None = None  # a one-line notice, e.g. that the LLM failed and the offline answer is shown
     timings_ms: dict[str, float] = field(default_factory=dict)
     settings_hash: str = ""
+    support: Support | None = None  # None for a refusal
 
     @property
     def label(self) -> str:
@@ -140,11 +163,13 @@ class Answer:
             "standalone_question": self.standalone_question or self.question,
             "answer": self.text,
             "refused": self.refused,
+            "partial": self.partial,
             "mode": self.mode,
             "model": self.model,
             "label": self.label,
             "notice": self.notice,
             "citations": [c.to_json() for c in self.citations],
+            "support": self.support.to_json() if self.support is not None else None,
             "passages": [p.to_json(ANSWER_PASSAGE_FIELDS) for p in self.passages],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "settings_hash": self.settings_hash,

@@ -5,8 +5,12 @@
         fake.fail(429, "slow down")           # next one gets an OpenAI-style error body
         fake.hang(5)                          # next one waits 5 s first (to trip client timeouts)
         fake.break_stream("partial answer")   # next one streams some deltas, then the connection drops
+        fake.reply("Cut", finish_reason="length")   # the model stopped at its token limit
+        fake.trickle(30, every=0.2)           # headers, then an SSE keep-alive comment every 0.2 s for 30 s
+        fake.drip("slow answer", every=0.5)   # the answer one character at a time, one every 0.5 s
         ... point a client at fake.base_url ...
         fake.requests                         # JSON bodies received at /v1/chat/completions, in order
+        fake.posts                            # (path, JSON body) of every POST, any path (e.g. Ollama's /api/chat)
 
 Each POST to /v1/chat/completions consumes one scripted action; with none left the server answers
 500 "no scripted reply", so a test that forgot to script fails loudly. GET /v1/models is served too.
@@ -38,11 +42,13 @@ _ERROR_TYPES = {
 
 @dataclass(frozen=True)
 class _Action:
-    kind: str  # "reply" | "fail" | "hang" | "break"
+    kind: str  # "reply" | "fail" | "hang" | "break" | "trickle" | "drip"
     text: str = ""
     status: int = 200
     code: str | None = None
     seconds: float = 0.0
+    finish_reason: str = "stop"
+    every: float = 0.0  # trickle/drip: seconds between two sends
 
 
 def closed_port_url() -> str:
@@ -66,6 +72,7 @@ class FakeLLM:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.posts: list[tuple[str, Any]] = []
         self.headers: list[dict[str, str]] = []  # the HTTP headers of each of those requests
         self._queue: deque[_Action] = deque()
         self._lock = threading.Lock()
@@ -76,13 +83,15 @@ class FakeLLM:
         self.max_in_flight = 0  # the most that were ever answered at once
 
     # ---- scripting -------------------------------------------------------------------------
-    def reply(self, text: str) -> None:
-        """Queue a normal answer (a chat.completion, or SSE chunks when the request streams)."""
-        self._push(_Action("reply", text=text))
+    def reply(self, text: str, finish_reason: str = "stop") -> None:
+        """Queue a normal answer (a chat.completion, or SSE chunks when the request streams), ending with
+        `finish_reason` ("stop", or "length" for a reply cut at the token limit)."""
+        self._push(_Action("reply", text=text, finish_reason=finish_reason))
 
-    def fail(self, status: int, message: str = "scripted failure", code: str | None = None) -> None:
-        """Queue an HTTP error with body {"error": {"message", "type", "code"}}."""
-        self._push(_Action("fail", text=message, status=status, code=code))
+    def fail(self, status: int, message: str = "scripted failure", code: str | None = None,
+             delay: float = 0.0) -> None:
+        """Queue an HTTP error with body {"error": {"message", "type", "code"}}, sent after `delay` seconds."""
+        self._push(_Action("fail", text=message, status=status, code=code, seconds=delay))
 
     def hang(self, seconds: float, text: str = "too late") -> None:
         """Queue an answer that is sent only after sleeping `seconds`."""
@@ -92,6 +101,16 @@ class FakeLLM:
         """Queue a stream that sends some deltas of `text`, then drops the connection mid-body
         (no final chunk, no [DONE]). A non-streaming request gets a truncated body instead."""
         self._push(_Action("break", text=text))
+
+    def trickle(self, seconds: float, every: float = 0.2, text: str = "too late") -> None:
+        """Queue a stream that sends its headers, then an SSE comment (": keep-alive") every `every` seconds for
+        `seconds`, and only then `text`: each byte arrives well within any read timeout, the answer never
+        does. A non-streaming request gets the same keep-alive bytes (whitespace) before its JSON body."""
+        self._push(_Action("trickle", text=text, seconds=seconds, every=every))
+
+    def drip(self, text: str, every: float = 0.5) -> None:
+        """Queue a stream whose deltas are one character each, sent `every` seconds apart."""
+        self._push(_Action("drip", text=text, every=every))
 
     def _push(self, action: _Action) -> None:
         with self._lock:
@@ -160,19 +179,34 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
 
-        def _send_stream(self, text: str, *, broken: bool) -> None:
+        def _stream_headers(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+
+        def _keep_alive(self, seconds: float, every: float, payload: bytes) -> None:
+            """Send `payload` every `every` seconds for `seconds` (raises OSError when the client hangs up)."""
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                self._chunk(payload)
+                time.sleep(every)
+
+        def _send_stream(self, action: _Action) -> None:
+            text, broken = action.text, action.kind == "break"
+            self._stream_headers()
+            if action.kind == "trickle":
+                self._keep_alive(action.seconds, action.every, b": keep-alive\n\n")
             created = int(time.time())
-            pieces = _split(text)
+            pieces = list(text) if action.kind == "drip" else _split(text)
             if broken:
                 pieces = pieces[: max(1, len(pieces) // 2)]
             deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
             deltas += [{"content": p} for p in pieces]
             for i, delta in enumerate(deltas):
+                if action.kind == "drip" and i:
+                    time.sleep(action.every)
                 chunk = {
                     "id": "chatcmpl-fake",
                     "object": "chat.completion.chunk",
@@ -192,31 +226,41 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 "object": "chat.completion.chunk",
                 "created": created,
                 "model": MODEL_ID,
-                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "delta": {}, "finish_reason": action.finish_reason}],
             }
             self._chunk(f"data: {json.dumps(final)}\n\n".encode())
             self._chunk(b"data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
 
-        def _send_completion(self, text: str) -> None:
-            self._send_json(
-                200,
-                {
-                    "id": "chatcmpl-fake",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": MODEL_ID,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": text},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-                },
-            )
+        def _send_completion(self, action: _Action) -> None:
+            text = action.text
+            if action.kind == "trickle":  # whitespace before a JSON body is valid JSON: a keep-alive
+                body = json.dumps(self._completion(text, action.finish_reason)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self._keep_alive(action.seconds, action.every, b" ")
+                self._chunk(body)
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+                return
+            if action.kind == "drip":
+                time.sleep(action.every * len(text))
+            self._send_json(200, self._completion(text, action.finish_reason))
+
+        def _completion(self, text: str, finish_reason: str) -> dict[str, Any]:
+            return {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": MODEL_ID,
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason}
+                ],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            }
 
         # -- routes --
         def do_GET(self) -> None:  # noqa: N802
@@ -229,6 +273,10 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
+            try:
+                fake.posts.append((self.path, json.loads(raw or b"{}")))
+            except json.JSONDecodeError:
+                fake.posts.append((self.path, raw))
             if self.path.rstrip("/") != "/v1/chat/completions":
                 self._send_error(404, f"no route POST {self.path}", None)
                 return
@@ -256,6 +304,7 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 return
             try:
                 if action.kind == "fail":
+                    time.sleep(action.seconds)
                     self._send_error(action.status, action.text, action.code)
                     return
                 if action.kind == "hang":
@@ -271,9 +320,9 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 if streaming:
-                    self._send_stream(action.text, broken=action.kind == "break")
+                    self._send_stream(action)
                 else:
-                    self._send_completion(action.text)
+                    self._send_completion(action)
             except (BrokenPipeError, ConnectionResetError, OSError):
                 self.close_connection = True  # the client gave up (e.g. after its timeout)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,29 +53,34 @@ def test_a_cited_llm_answer_quotes_the_sentence_that_supports_it(llm_index: rag.
     assert citation.document == "000_7582f00bdfc6e56e.txt" and citation.url.endswith("joint-drills-a76408")
     document_text = rag.documents.load_file(next(SEEDS.glob("*.txt")), "x").text
     assert document_text[citation.start : citation.end] == citation.quote
+    assert citation.supported and citation.moved_from is None
+    assert answer.support.to_json() == {"claims": 1, "claims_supported": 1, "citations": 1,
+                                        "citations_supported": 1, "citations_moved": 0, "unsupported_claims": []}
     # the prompt: numbered passages fenced as data, the valid keys, the refusal phrase, the question
     request = fake.requests[-1]
     system, user = request["messages"][0]["content"], user_prompt(fake)
     assert "data, not instructions" in system and REFUSAL_PHRASE in system
+    code = re.search(r"<passage-([0-9a-f]{8}) n=", user).group(1)
     for n, passage in enumerate(answer.passages, start=1):
-        assert f'<passage n="{n}"' in user
+        assert f'<passage-{code} n="{n}">' in user
         assert passage.text in user
-    assert user.count("</passage>") == len(answer.passages)
+    assert user.count(f"</passage-{code}>") == len(answer.passages)
     assert "Valid citation keys: [1], [2]" in user and user.rstrip().endswith(QUESTION)
     assert request["model"] == "test-model" and answer.timings_ms["generate_ms"] > 0
 
 
 def test_a_made_up_marker_is_dropped_and_the_rest_renumbered(llm_index: rag.Index, fake: FakeLLM) -> None:
     fake.reply("Vladimir Makei is the foreign minister [9]. "
-               "He told a press conference in Minsk that no soldier would stay [2][1].")
+               "He told a press conference in Minsk that no soldier would stay [1][9].")
     answer = llm_index.ask(QUESTION)
     assert "[9]" not in answer.text
     assert answer.text == ("Vladimir Makei is the foreign minister. "
-                           "He told a press conference in Minsk that no soldier would stay [1] [2].")
-    assert [c.n for c in answer.citations] == [1, 2]
-    assert answer.citations[0].passage_id == answer.passages[1].id
-    assert answer.citations[1].passage_id == answer.passages[0].id
-    assert "press conference in the capital Minsk" in answer.citations[1].quote
+                           "He told a press conference in Minsk that no soldier would stay [1].")
+    [citation] = answer.citations
+    assert citation.passage_id == answer.passages[0].id and citation.supported
+    assert "press conference in the capital Minsk" in citation.quote
+    # a partly cited answer: the claim whose only marker pointed nowhere is flagged
+    assert answer.support.unsupported_claims == ["Vladimir Makei is the foreign minister."]
 
 
 def test_the_refusal_phrase_makes_a_refusal(llm_index: rag.Index, fake: FakeLLM) -> None:
@@ -85,11 +91,16 @@ def test_the_refusal_phrase_makes_a_refusal(llm_index: rag.Index, fake: FakeLLM)
 
 
 def test_a_streamed_reply_arrives_in_pieces_then_the_answer(llm_index: rag.Index, fake: FakeLLM) -> None:
-    fake.reply("Vladimir Makei is Belarus's foreign minister [1].")
+    reply = ("Vladimir Makei is Belarus's foreign minister [Passage 1]. He said that not a single Russian soldier "
+             "would stay in Belarus after the drills【1】. NATO called the drills alarming (Passage 2).")
+    fake.reply(reply)
     items = list(llm_index.stream(QUESTION))
     deltas, final = items[:-1], items[-1]
     assert len(deltas) >= 3 and all(isinstance(d, str) for d in deltas)
-    assert "".join(deltas) == "Vladimir Makei is Belarus's foreign minister [1]."
+    # what streams is what stays: every marker style already written as [n], nothing rewritten afterwards
+    assert "".join(deltas) == final.text
+    assert final.text.startswith("Vladimir Makei is Belarus's foreign minister [1]. He said")
+    assert "Passage" not in final.text and "【" not in final.text
     assert isinstance(final, rag.Answer) and final.citations[0].quote.startswith(MAKEI)
     assert fake.requests[-1]["stream"] is True
 
@@ -98,9 +109,11 @@ def test_an_answer_without_markers_gets_inferred_citations(llm_index: rag.Index,
     fake.reply("Vladimir Makei is the foreign minister of Belarus. NATO called the drills alarming.")
     answer = llm_index.ask(QUESTION)
     assert answer.citations and all(c.inferred for c in answer.citations)
-    assert answer.text.startswith("Vladimir Makei is the foreign minister of Belarus [1].")
+    # the text stays as streamed: inferred citations are listed, not inserted
+    assert answer.text == "Vladimir Makei is the foreign minister of Belarus. NATO called the drills alarming."
     quotes = " ".join(c.quote for c in answer.citations)
     assert "Vladimir Makei" in quotes and "NATO" in quotes
+    assert answer.support.claims == 2 and answer.support.claims_supported == 2 and answer.support.citations == 0
 
 
 @pytest.mark.parametrize(
@@ -112,12 +125,19 @@ def test_an_answer_without_markers_gets_inferred_citations(llm_index: rag.Index,
         (lambda f: f.fail(400, "maximum context length is 8192 tokens", code="context_length_exceeded"),
          "context window"),
         (lambda f: f.hang(4), "timed out"),
+        (lambda f: f.trickle(30, every=0.1), "timed out after 2s"),  # keep-alive bytes, never an answer
+        (lambda f: f.drip("Vladimir Makei is the foreign minister [1]. " * 3, every=0.1), "timed out after 2s"),
+        (lambda f: [f.fail(500, "overloaded", delay=0.8) for _ in range(3)], "timed out after 2s"),
     ],
-    ids=["429", "500", "401", "context-too-long", "timeout"],
+    ids=["429", "500", "401", "context-too-long", "timeout", "keep-alive-trickle", "slow-drip", "slow-retries"],
 )
 def test_an_llm_fault_gives_the_offline_answer_with_a_notice(llm_index, fake, script, words) -> None:
     script(fake)
+    if words.startswith("timed out after"):  # with retries, as configured by default, all inside the deadline
+        llm_index = rag.Index(llm_index.settings.model_copy(update={"llm_retries": 2}), embedder=llm_index.embedder)
     answer = llm_index.ask(QUESTION)
+    while fake.pending:  # retries the deadline cut short leave scripted failures unused
+        fake._pop()
     assert answer.mode == "extractive" and not answer.refused
     assert "Vladimir Makei" in answer.text and answer.citations
     assert words in answer.notice and "\n" not in answer.notice and "Traceback" not in answer.notice
@@ -132,7 +152,7 @@ def test_a_dead_endpoint_gives_the_offline_answer(seed_index: rag.Index) -> None
 
 
 def test_a_follow_up_is_rewritten_by_the_llm(llm_index: rag.Index, fake: FakeLLM) -> None:
-    fake.reply("Who is the president of Belarus?")
+    fake.reply('Standalone question: "Who is the president of Belarus?"')
     fake.reply("Alexander Lukashenko [1].")
     history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "Vladimir Makei [1]."}]
     answer = llm_index.ask("And who is its president?", history=history)
@@ -231,3 +251,60 @@ def test_answering_needs_only_a_search_function(embedder, fake: FakeLLM) -> None
     assert [c.passage_id for c in answer.citations] == ["p1", "p0"]
     assert answer.text == "Vladimir Makei is Belarus's foreign minister [1]. NATO called the drills alarming [2]."
     assert "NATO has called" in answer.citations[1].quote
+    assert all(c.supported for c in answer.citations)
+
+
+def test_a_standalone_follow_up_costs_no_llm_call(llm_index: rag.Index, fake: FakeLLM) -> None:
+    fake.reply("NATO called the drills particularly alarming [1].")
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "Vladimir Makei [1]."}]
+    answer = llm_index.ask("What did NATO say about the drills in Belarus?", history=history)
+    assert len(fake.requests) == 1 and fake.requests[0]["stream"] is True  # the answer only, no rewrite call
+    assert answer.standalone_question == "What did NATO say about the drills in Belarus?"
+
+
+def test_a_rewrite_reply_that_is_not_a_question_falls_back_to_the_offline_rewrite(
+        llm_index: rag.Index, fake: FakeLLM) -> None:
+    fake.reply("Belarus is ruled by President Alexander Lukashenko.")  # an answer, not the rewritten question
+    fake.reply("Alexander Lukashenko [1].")
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "Vladimir Makei [1]."}]
+    answer = llm_index.ask("And who is its president?", history=history)
+    assert answer.standalone_question == "Who is Belarus's president?"
+    assert user_prompt(fake).rstrip().endswith("Who is Belarus's president?")
+
+
+def test_passages_that_do_not_fit_the_context_window_are_left_out(seed_index: rag.Index, fake: FakeLLM) -> None:
+    settings = seed_index.settings.model_copy(update={
+        "model": "openai/test-model", "api_base": fake.base_url, "llm_timeout": 5, "llm_retries": 0,
+        "context_window": 1400, "max_tokens": 500})
+    index = rag.Index(settings, embedder=seed_index.embedder)
+    retrieved = index.search(QUESTION, k=5)
+    fake.reply("Belarus's foreign minister is Vladimir Makei [1].")
+    answer = index.ask(QUESTION, k=5)
+    code = re.search(r"<passage-([0-9a-f]{8}) n=", user_prompt(fake)).group(1)
+    assert 1 <= len(answer.passages) < len(retrieved)
+    assert [p.id for p in answer.passages] == [p.id for p in retrieved[: len(answer.passages)]]  # best kept
+    assert user_prompt(fake).count(f"</passage-{code}>") == len(answer.passages)
+    assert f"{len(retrieved) - len(answer.passages)} passage" in answer.notice and "context window" in answer.notice
+    assert fake.requests[-1]["max_tokens"] == 500
+
+
+def test_a_reply_cut_at_the_token_limit_says_so(llm_index: rag.Index, fake: FakeLLM) -> None:
+    fake.reply("Belarus's foreign minister is Vladimir Makei [1]. He told a press conference in", "length")
+    answer = llm_index.ask(QUESTION)
+    assert answer.text == "Belarus's foreign minister is Vladimir Makei [1]. He told a press conference in"
+    assert "cut at the token limit" in answer.notice and "\n" not in answer.notice
+
+
+def test_offline_answers_carry_the_support_summary(seed_index: rag.Index) -> None:
+    answer = seed_index.ask(QUESTION)
+    assert answer.support.claims == answer.support.claims_supported == len(answer.citations)
+    assert all(c.supported for c in answer.citations)
+    assert answer.to_json()["support"]["citations"] == len(answer.citations)
+
+
+def test_a_runaway_reply_is_capped_before_the_citation_work(llm_index: rag.Index, fake: FakeLLM) -> None:
+    fake.reply("Vladimir Makei is Belarus's foreign minister [1]. " * 2000)  # 100,000 characters
+    answer = llm_index.ask(QUESTION)
+    assert answer.mode == "llm" and len(answer.text) <= 6400  # 8 characters per allowed token (800)
+    assert "reply length limit" in answer.notice
+    assert answer.support.claims <= 6400 // 40

@@ -251,3 +251,104 @@ def test_invalid_config_is_a_config_error(bad: dict[str, object]) -> None:
     settings: dict[str, object] = {"model": MODEL, **bad}
     with pytest.raises(ConfigError):
         LLMConfig(**settings)  # type: ignore[arg-type]
+
+
+# ---- the whole call within the deadline (issue 11) ------------------------------------------------
+
+
+def wait_until_idle(fake: FakeLLM, limit: float = 10.0) -> bool:
+    """The client hung up: the server's handler saw it and stopped (polls; not a timing assertion)."""
+    end = time.monotonic() + limit
+    while fake.in_flight and time.monotonic() < end:
+        time.sleep(0.05)
+    return fake.in_flight == 0
+
+
+@pytest.mark.parametrize("use_stream", [True, False], ids=["stream", "complete"])
+def test_a_keep_alive_trickle_cannot_hold_the_call_past_the_deadline(fake: FakeLLM, use_stream: bool) -> None:
+    fake.trickle(60, every=0.1, text="too late")  # a byte every 0.1 s: no read timeout ever fires
+    with pytest.raises(LLMError) as info:
+        if use_stream:
+            list(stream(MESSAGES, config(fake, timeout=1.5)))
+        else:
+            complete(MESSAGES, config(fake, timeout=1.5))
+    assert info.value.kind == "timeout" and "timed out after 1.5s" in str(info.value)
+    assert_one_line(info.value)
+    assert wait_until_idle(fake)  # the connection was closed, the server is not still trickling
+
+
+def test_a_reply_dripping_slower_than_the_deadline_is_cut_by_it(fake: FakeLLM) -> None:
+    fake.drip("An answer that arrives one character at a time.", every=0.2)
+    got: list[str] = []
+    with pytest.raises(LLMError) as info:
+        for delta in stream(MESSAGES, config(fake, timeout=1.5)):
+            got.append(delta)
+    assert info.value.kind == "timeout" and 0 < len("".join(got)) < 40
+    assert wait_until_idle(fake)
+
+
+def test_retries_happen_inside_the_deadline(fake: FakeLLM) -> None:
+    for _ in range(5):
+        fake.fail(500, "overloaded", delay=0.8)  # each attempt fails slowly; retries=2 allows 5 attempts
+    with pytest.raises(LLMError) as info:
+        complete(MESSAGES, config(fake, timeout=2, retries=2))
+    assert info.value.kind == "timeout"
+    assert len(fake.requests) < 5  # the deadline ended the retries: at most 2 attempts of 0.8 s fit in 2 s
+    while fake.pending:
+        fake._pop()
+
+
+def test_a_runaway_reply_is_cut_at_the_reply_cap(fake: FakeLLM) -> None:
+    fake.reply("word " * 20_000)  # 100,000 characters
+    reply = stream(MESSAGES, config(fake, max_tokens=500))
+    text = "".join(reply)
+    assert len(text) == reply.config.reply_cap == 4000
+    assert reply.capped and reply.finish_reason == "length"
+    fake.reply("word " * 20_000)
+    assert len(complete(MESSAGES, config(fake, max_tokens=500))) == 4000
+
+
+def test_the_finish_reason_is_reported(fake: FakeLLM) -> None:
+    fake.reply("Paris is the capital", finish_reason="length")
+    reply = stream(MESSAGES, config(fake))
+    assert "".join(reply) == "Paris is the capital" and reply.finish_reason == "length" and not reply.capped
+    fake.reply("Paris.")
+    reply = stream(MESSAGES, config(fake))
+    assert "".join(reply) == "Paris." and reply.finish_reason == "stop"
+
+
+# ---- keys, context size, token counts -------------------------------------------------------------
+
+
+def test_the_providers_own_key_wins_over_the_placeholder(fake: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    fake.reply("ok")
+    complete(MESSAGES, config(fake))
+    assert fake.headers[-1]["authorization"] == "Bearer sk-no-key"  # a local server: the placeholder
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment")
+    fake.reply("ok")
+    complete(MESSAGES, config(fake))
+    assert fake.headers[-1]["authorization"] == "Bearer sk-from-the-environment"
+    fake.reply("ok")
+    complete(MESSAGES, config(fake, api_key="sk-explicit"))
+    assert fake.headers[-1]["authorization"] == "Bearer sk-explicit"
+
+
+def test_ollama_gets_the_context_size(fake: FakeLLM) -> None:
+    ollama = LLMConfig("ollama_chat/llama3.1", api_base=fake.base_url.removesuffix("/v1"), timeout=3, retries=0,
+                       context_window=16384)
+    with pytest.raises(LLMError):  # the scripted server does not speak Ollama's API; the request is what counts
+        complete(MESSAGES, ollama)
+    path, body = fake.posts[-1]
+    assert path == "/api/chat" and body["options"]["num_ctx"] == 16384
+    system = body["messages"][0]
+    assert system["role"] == "system" and system["content"] == MESSAGES[0]["content"]  # a real system role
+
+
+def test_tokens_are_counted_and_the_window_known() -> None:
+    from rag.generation import DEFAULT_CONTEXT_WINDOW, context_window, count_tokens
+
+    assert 20 < count_tokens(MESSAGES, LLMConfig(MODEL)) < 60
+    assert context_window(LLMConfig("openai/gpt-4o-mini")) == 128_000  # litellm's model information
+    assert context_window(LLMConfig(MODEL)) == DEFAULT_CONTEXT_WINDOW  # a model litellm does not know
+    assert context_window(LLMConfig(MODEL, context_window=4096)) == 4096  # the setting wins

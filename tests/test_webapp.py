@@ -52,6 +52,25 @@ def test_answer_rendering_links_markers_and_marks_the_quote(seed_index: rag.Inde
     assert "No passage was relevant enough" in render.sources_html([(3, answer), (4, refusal)])
 
 
+def test_an_llm_answer_renders_its_markdown_and_flags_unsupported_claims() -> None:
+    cite = rag.Citation(1, "p1", "seed.txt", "Belarus", None, "Makei said so.", 0, 14)
+    wrong = rag.Citation(2, "p2", "seed.txt", "Belarus", None, "NATO called it alarming.", 20, 44, supported=False)
+    text = ("The reactions:\n\n- **Belarus:** no soldier stays [1].\n- **NATO:** it ended the drills [2].\n"
+            "<img src=x onerror=alert(1)>")
+    support = rag.types.Support(3, 1, 2, 1, 0, ["NATO ended the drills", "The West is <b>afraid</b>"])
+    answer = rag.Answer("What happened?", text, [cite, wrong], [], False, "llm", model="openai/x", partial=True,
+                        support=support)
+    md = render.answer_html(answer, turn=2)
+    assert "<li><strong>Belarus:</strong>" in md and "\\-" not in md  # the model's list and bold render
+    assert '<a href="#cite-2-1" class="cite">[1]</a>' in md
+    assert 'class="cite unsupported"' in md and "[2]⚠</a>" in md
+    assert "Not supported by the passages" in md and "“NATO ended the drills”" in md
+    assert "<img" not in md and "&lt;img" in md and "<b>afraid" not in md  # HTML is text, from model or claim
+    assert "answers only part of the question" in md
+    panel = render.sources_html([(2, answer)])
+    assert "does not support the claim" in panel
+
+
 def test_examples_fit_the_corpus(seed_index: rag.Index, tmp_path: Path, embedder) -> None:
     assert "Who is Belarus's foreign minister?" in example_questions(seed_index)
     other = rag.open_index(tmp_path / "idx", embedder=embedder, corpus=tmp_path / "animals")

@@ -62,6 +62,7 @@ def test_hostile_documents_and_replies_fetch_nothing_and_run_nothing(hostile_app
     url = hostile_app
     own = urlparse(url).netloc
     fake.fail(500, "down")  # the first question falls back to the offline answer: the document's own sentences
+    fake.reply(QUESTION)  # the second question is a follow-up: the model rewrites it first
     fake.reply(f"Tomatoes need six hours of sun [1]. {PAYLOADS} And water them in the morning [2].")
     requests: list[str] = []
     dialogs: list[str] = []
@@ -83,7 +84,7 @@ def test_hostile_documents_and_replies_fetch_nothing_and_run_nothing(hostile_app
             page.locator("#ask").click()
             expect(page.locator("#chat a.cite").nth(n - 1)).to_be_visible(timeout=60_000)
         expect(page.locator("#chat")).to_contain_text("click here")  # the text stays, the link goes
-        expect(page.locator("#sources")).to_contain_text("[click here](http://evil.example/phish)")  # as text
+        expect(page.locator("#sources")).to_contain_text("![sun](http://evil.example/sun.png)")  # as text
         expect(page.locator("#chat")).to_contain_text("showing the offline extracted answer")
         expect(page.locator("#chat")).not_to_contain_text(fake.base_url.split("//")[1].split("/")[0])
         expect(page.locator("#chat")).to_contain_text("<script>window.__pwned=4</script>")  # shown as text

@@ -25,6 +25,10 @@ Citation metrics (`cited_doc_ids`: the document id of each citation in the answe
     citation_precision  (# citations to a gold document) / (# citations); None when there are none
     citation_recall     1.0 if at least one citation is to a gold document, else 0.0
 
+Support metrics are read by the caller from the answer's support summary (rag.claims, per-claim check):
+    claims_supported    claims the passages support / claims, per answer not refused
+    citations_supported citations whose passage supports their claim as written / citations, per answer
+
 Refusal metrics are means over 0/1 per-question values built by the caller:
     refusal_accuracy    over unanswerable questions: 1.0 if the system refused
     false_refusal_rate  over answerable questions: 1.0 if the system refused

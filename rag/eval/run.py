@@ -41,6 +41,8 @@ METRICS: dict[str, tuple[str, bool]] = {
     "f1": ("answerable questions with gold answers (a refusal scores 0)", True),
     "citation_precision": ("answerable questions with gold sources whose answer has citations", True),
     "citation_recall": ("answerable questions with gold sources (a refusal scores 0)", True),
+    "claims_supported": ("answers not refused that state a claim (share of their claims the passages support)", True),
+    "citations_supported": ("answers not refused with a citation (share of citations supporting their claim)", True),
     "refusal_accuracy": ("unanswerable questions", True),
     "false_refusal_rate": ("answerable questions", False),
     "latency_p50_ms": ("every question answered without error", False),
@@ -84,11 +86,12 @@ def open_eval_index(corpus: str | Path, base: str | Path | None = None, embedder
 
 
 def score_question(q: EvalQuestion, answer_text: str, refused: bool, cited_docs: list[str],
-                   retrieved_docs: list[str]) -> dict[str, float | None]:
+                   retrieved_docs: list[str], support: dict | None = None) -> dict[str, float | None]:
     """Every per-question metric of one answer; None where a metric does not apply (see METRICS).
 
     `cited_docs`: the document of each citation; `retrieved_docs`: the document of each searched passage,
-    best first. A refusal counts as an empty answer with no citation.
+    best first; `support`: the answer's support summary (`Support.to_json()`). A refusal counts as an empty
+    answer with no citation.
     """
     values: dict[str, float | None] = dict.fromkeys(PER_QUESTION)
     gold = set(q.sources)
@@ -106,6 +109,11 @@ def score_question(q: EvalQuestion, answer_text: str, refused: bool, cited_docs:
     if q.answerable and gold:
         values["citation_precision"] = M.citation_precision(cites, gold)
         values["citation_recall"] = M.citation_recall(cites, gold)
+    if support and not refused:
+        if support["claims"]:
+            values["claims_supported"] = support["claims_supported"] / support["claims"]
+        if support["citations"]:
+            values["citations_supported"] = support["citations_supported"] / support["citations"]
     if q.answerable:
         values["false_refusal_rate"] = float(refused)
     else:
@@ -157,7 +165,7 @@ def _run_one(index: Index, q: EvalQuestion, k: int, mode: str, judge: Any) -> di
     record: dict[str, Any] = {
         "id": q.id, "question": q.question, "answerable": q.answerable, "gold_answers": q.answers,
         "gold_sources": q.sources, "answer": "", "refused": False, "answer_mode": None, "notice": None,
-        "citations": [], "passages": [], "retrieved": [], "latency_ms": None,
+        "citations": [], "support": None, "passages": [], "retrieved": [], "latency_ms": None,
         "metrics": dict.fromkeys(PER_QUESTION), "correct": None, "judge": None, "error": None, "extra": q.extra,
     }
     try:
@@ -171,13 +179,15 @@ def _run_one(index: Index, q: EvalQuestion, k: int, mode: str, judge: Any) -> di
     record.update({
         "answer": answer.text, "refused": answer.refused, "answer_mode": answer.mode, "notice": answer.notice,
         "citations": [{"n": c.n, "document": c.document, "passage_id": c.passage_id, "quote": c.quote,
-                       "start": c.start, "end": c.end, "inferred": c.inferred} for c in answer.citations],
+                       "start": c.start, "end": c.end, "inferred": c.inferred, "supported": c.supported,
+                       "moved_from": c.moved_from} for c in answer.citations],
+        "support": answer.support.to_json() if answer.support else None,
         "passages": [p.to_json(RECORD_PASSAGE_FIELDS) for p in answer.passages],
         "retrieved": [p.document for p in retrieved],
         "latency_ms": round(latency, 2),
     })
     values = score_question(q, answer.text, answer.refused, [c.document for c in answer.citations],
-                            record["retrieved"])
+                            record["retrieved"], record["support"])
     if judge is not None:
         verdict = judge.judge(q, answer)
         record["judge"] = verdict

@@ -3,7 +3,9 @@
 An answer's `[n]` markers become links to `#cite-<turn>-<n>`; the sources panel holds one `<details>` element
 with that id per citation: the document title, a link to the original URL, the passage text with the quoted
 sentence in `<mark>`, and the passage's scores. A small script (`CITATION_SCRIPT`, served from this app as
-/rag-assets/citations.js) opens and highlights the passage when a marker is clicked.
+/rag-assets/citations.js) opens and highlights the passage when a marker is clicked. A model's Markdown (lists,
+bold, headings) renders; an extracted answer's quotes are shown as text. A citation the support check flagged
+reads `[n]⚠`, and the claims no passage supports are listed under the answer.
 
 Untrusted text (the answer, passages, titles, the question, notices) is escaped or rendered by the sanitiser:
 no image, no link but to the corpus's own document URLs and in-page anchors, no script.
@@ -29,6 +31,7 @@ CSS = """
 .source .meta { font-size: 0.8em; opacity: 0.75; }
 .sources-empty { opacity: 0.7; font-style: italic; }
 .earlier summary { opacity: 0.8; }
+a.cite.unsupported { color: #b54708; text-decoration: underline wavy; }
 """
 
 CITATION_JS = """
@@ -60,21 +63,37 @@ def corpus_links(answer: Answer) -> set[str]:
 
 def answer_html(answer: Answer, turn: int) -> str:
     """The assistant message: the answer with clickable markers, then the mode, the search and any notice."""
+    flagged = {c.n for c in answer.citations if not c.supported}
+
     def place(match: re.Match[str]) -> str:
         return " " + "".join(f"\ue000{n}\ue001" for n in re.findall(r"\d+", match.group(1)))
 
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if n in flagged:
+            return (f'<a href="#cite-{turn}-{n}" class="cite unsupported" '
+                    f'title="the cited passage does not support this">[{n}]⚠</a>')
+        return f'<a href="#cite-{turn}-{n}" class="cite">[{n}]</a>'
+
     text = answer.text.replace("\ue000", "").replace("\ue001", "")
-    text = re.sub(r"^(\s*)([#>*+=_-])", r"\1\\\2", text, flags=re.M)  # quoted text, not Markdown structure
-    text = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", text, flags=re.M)
+    if answer.mode != "llm":  # quoted text, not Markdown structure
+        text = re.sub(r"^(\s*)([#>*+=_-])", r"\1\\\2", text, flags=re.M)
+        text = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", text, flags=re.M)
     body = markdown_html(MARKER.sub(place, text), corpus_links(answer))
-    body = _PLACE.sub(lambda m: f'<a href="#cite-{turn}-{m.group(1)}" class="cite">[{m.group(1)}]</a>', body)
+    body = _PLACE.sub(link, body)
     lines = []
     if answer.refused:
         lines.append('<p class="refused">🚫 <strong>Not found in the documents</strong></p>')
         lines.append(f"<blockquote>{body}</blockquote>")
     else:
         lines.append(body)
+    unsupported = answer.support.unsupported_claims if answer.support else []
+    if unsupported:
+        shown = "; ".join(f"“{html.escape(_short(c))}”" for c in unsupported[:5])
+        lines.append(f"<p>⚠️ <strong>Not supported by the passages:</strong> {shown}</p>")
     footer = [f"<em>{html.escape(answer.label)}</em>"]
+    if answer.partial:
+        footer.append("answers only part of the question")
     if answer.standalone_question and answer.standalone_question != answer.question:
         footer.append(f"searched for: “{html.escape(answer.standalone_question)}”")
     lines.append("<p><sub>" + " · ".join(footer) + "</sub></p>")
@@ -103,6 +122,10 @@ def citation_html(citation: Citation, answer: Answer, turn: int, open_: bool = T
     link = (f' · <a href="{html.escape(citation.url)}" target="_blank">original</a>'
             if citation.url and citation.url.startswith(("http://", "https://")) else "")
     inferred = " · cited by matching, not by the model" if citation.inferred else ""
+    if not citation.supported:
+        inferred += " · ⚠ this passage does not support the claim"
+    elif citation.moved_from:
+        inferred += " · the model cited another passage; this one supports the claim"
     return (
         f'<details class="source" id="cite-{turn}-{citation.n}"{" open" if open_ else ""}>'
         f"<summary>[{citation.n}] {title}</summary>"
@@ -110,6 +133,11 @@ def citation_html(citation: Citation, answer: Answer, turn: int, open_: bool = T
         f" · {score}{link}{inferred}</div>"
         f'<div class="passage">{text}</div></details>'
     )
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def sources_html(history: list[tuple[int, Answer]]) -> str:
