@@ -90,9 +90,11 @@ def quality(ranked_docs: list[str], gold: set[str]) -> dict[str, float]:
 
 
 def bm25_whole_documents(corpus: Path, questions: list[dict]) -> dict[str, float]:
-    """The reference's setup on the same questions: plain BM25 (bm25s, rag's stemmer) over whole documents."""
+    """The reference's setup on the same questions: plain BM25 (bm25s, Snowball stems) over whole documents."""
     import bm25s
-    from rag.lexical import _STEMMER
+    import Stemmer
+
+    _STEMMER = Stemmer.Stemmer("english")
 
     docs = read_jsonl(corpus)
     ids = [d["_id"] for d in docs]

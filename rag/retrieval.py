@@ -1,4 +1,4 @@
-"""Question -> ranked passages: dense (Chroma), lexical (BM25), or both fused: by reciprocal rank fusion (the
+"""Question -> ranked passages: dense (Chroma), lexical (BM25, tantivy), or both fused: by reciprocal rank fusion (the
 default) or by a convex combination of the two sides' min-max-normalised scores (`fusion="convex"`).
 
 Scores, per passage: `score` is what the ranking used (the fused score in hybrid mode, cosine similarity in
@@ -91,11 +91,9 @@ def retrieve(
     pool = max(candidates, k)
     if vector is None:
         vector = embedder.embed([query])[0]
-    dense = store.dense(vector, pool, documents) if mode != "lexical" else []
-    lexical: list[tuple[str, float]] = []
-    if mode != "dense":
-        allowed = store.chunk_ids_of(documents) if documents else None
-        lexical = store.lexical().search(query, pool, allowed)
+    documents = documents or None  # an empty list filters nothing, as no list
+    dense = store.dense_search(vector, pool, documents) if mode != "lexical" else []
+    lexical = store.lexical_search(query, pool, documents) if mode != "dense" else []
     dense_scores, lexical_scores = dict(dense), dict(lexical)
 
     if mode == "hybrid" and fusion == "convex":
