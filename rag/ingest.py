@@ -147,6 +147,7 @@ def ingest(
         store.write([], run.report.removed)
     run.tracker.finish()
     run.report.chunks = store.count()
+    store.write_manifest()
     run.report.seconds = time.perf_counter() - started
     return run.report
 

@@ -9,8 +9,9 @@ Every change goes through `write()`, per batch of documents, and costs what chan
     5. mirror    the local catalog rows written, generation g + 1 recorded and the journal cleared, in one transaction
 
 A kill at any moment leaves a journal naming the documents to check; opening the store checks only those
-(`recover()`): a document whose stored chunks match its catalog record is kept, one half written is deleted
-(chunks and catalog record) and reported as repaired, so the next ingestion adds it again. No step scans the
+(`recover()`): a document whose stored chunks are one complete version is kept (its catalog record written if
+the kill came before it), one half written is deleted (chunks and catalog record) and reported as repaired, so
+the next ingestion adds it again. No step scans the
 index. Other processes on the same Chroma server catch up with `sync()`: catalog records stamped since their
 last look are compared with the mirror, and only changed documents' chunks are fetched (rag.replica).
 
@@ -20,6 +21,8 @@ Chroma, and never wait for a write.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 import uuid
@@ -28,14 +31,23 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.catalog import Catalog
 from rag.dense import Dense
-from rag.errors import IndexError_
-from rag.lexical import LexicalIndex, LockBusyError
+from rag.local import Local, matches
 from rag.records import ChunkRecord, DocRecord
+from rag.replica import Replica
 from rag.settings import Settings
 
 FILTER_EXACT_MAX = 20_000  # a document filter over at most this many chunks is scored exactly, here
+
+
+def _version_of(stored: list[ChunkRecord]) -> DocRecord | None:
+    """The catalog record of the one complete version these stored chunks make up, or None."""
+    if not stored:
+        return None
+    first = stored[0]
+    record = DocRecord(first.document, first.sha256, first.fingerprint, first.total, first.title, first.url,
+                       first.source, version=uuid.uuid4().hex, stamp=time.time())
+    return record if matches(record, stored) else None
 
 
 class Store:
@@ -49,24 +61,16 @@ class Store:
         self.lock = threading.RLock()
         self.repaired: list[str] = []  # documents repaired since the last ingestion report took them
         self.dense = Dense(settings, embedding_model, rebuild=rebuild)
-        self.catalog = Catalog(self.folder / "catalog.sqlite")
-        self.lexical = LexicalIndex(self.folder / "lexical")
-        from rag.replica import Replica  # the catch-up protocol, on these three parts
-
-        self.replica = Replica(self)
+        self.local = Local(self.folder)
+        self.catalog, self.lexical = self.local.catalog, self.local.lexical
+        self.replica = Replica(self.dense, self.local, self.lock)
         with self.lock:
             if rebuild or self.catalog.state("collection") != self.dense.identity():
-                self.reset_local()
+                self.local.reset(self.dense.identity())  # it followed another collection, or none
             self.recover()
-            if self.lexical.generation() != self.catalog.generation:
+            if not self.local.in_step():
                 self.replica.rebuild_local()  # the lexical folder was lost or replaced: derive it again
         self.replica.sync(force=True)
-
-    def reset_local(self) -> None:
-        """Forget the local mirror and lexical index (they followed another collection, or none)."""
-        self.lexical.delete_all()
-        self.lexical.commit(0)
-        self.catalog.reset(collection=self.dense.identity(), generation=0, watermark=0)
 
     # -- the write protocol ---------------------------------------------------------------------------------
     def write(self, documents: list[tuple[DocRecord, list[ChunkRecord], np.ndarray]],
@@ -87,7 +91,7 @@ class Store:
                 records.append(replace(record, version=uuid.uuid4().hex, stamp=stamp, deleted=False))
             tombstones = [DocRecord(d, stamp=stamp, version=uuid.uuid4().hex, deleted=True) for d in removals]
             self.dense.put_catalog(records + tombstones)
-            self.commit_local(ids, chunks, records, list(removals))
+            self.local.commit(ids, chunks, records, list(removals))
 
     def touch(self, records: list[DocRecord]) -> None:
         """Record new file sizes/mtimes of unchanged documents (no chunk changes, no journal needed)."""
@@ -96,19 +100,6 @@ class Store:
                 stamped = [replace(r, stamp=time.time()) for r in records]
                 self.dense.put_catalog(stamped)
                 self.catalog.apply(stamped, [])
-
-    def commit_local(self, ids: list[str], chunks: list[ChunkRecord], live: list[DocRecord], gone: list[str],
-                      **state: object) -> None:
-        """Steps 4 and 5: the lexical index, then the mirror (which clears the journal)."""
-        generation = self.catalog.generation + 1
-        try:
-            self.lexical.delete_documents(ids)
-            self.lexical.add((c.id, c.document, c.lexical_text) for c in chunks)
-            self.lexical.commit(generation)
-        except LockBusyError as exc:
-            self.lexical.rollback()
-            raise IndexError_(f"{exc}: one process at a time may write an index folder") from exc
-        self.catalog.apply(live, gone, generation, **state)
 
     def recover(self) -> list[str]:
         """Bring the journal's documents in step (see the module docstring); returns those repaired."""
@@ -121,29 +112,31 @@ class Store:
             by_doc: dict[str, list[ChunkRecord]] = {}
             for chunk in self.dense.chunks_of(ids):
                 by_doc.setdefault(chunk.document, []).append(chunk)
-            live, gone, chunks, repaired = [], [], [], []
+            live, gone, chunks, repaired, adopted = [], [], [], [], []
             for doc_id in ids:
                 record, stored = records.get(doc_id), by_doc.get(doc_id, [])
-                if record is not None and not record.deleted and self.matches(record, stored):
+                if record is not None and not record.deleted and matches(record, stored):
                     live.append(record)
                     chunks += stored
                     continue
+                if journal[doc_id] != "write":  # another process's document, mid-write: the next sync takes it
+                    gone.append(doc_id)
+                    continue
+                whole = _version_of(stored)
+                if whole is not None:  # every chunk of one version made it: keep it, as the catalog's record
+                    adopted.append(whole)
+                    live.append(whole)
+                    chunks += stored
+                    continue
                 gone.append(doc_id)
-                if stored and journal[doc_id] == "write":  # our own half-written batch: undo it in Chroma
+                if stored or (record is not None and not record.deleted):  # half written: undo it in Chroma
                     self.dense.delete_chunks([c.id for c in stored])
-                    self.dense.put_catalog([DocRecord(doc_id, stamp=time.time(), version=uuid.uuid4().hex,
-                                                      deleted=True)])
+                    adopted.append(DocRecord(doc_id, stamp=time.time(), version=uuid.uuid4().hex, deleted=True))
                     repaired.append(doc_id)
-            self.commit_local(ids, chunks, live, gone)
+            self.dense.put_catalog(adopted)
+            self.local.commit(ids, chunks, live, gone)
             self.repaired += repaired
             return repaired
-
-    @staticmethod
-    def matches(record: DocRecord, stored: list[ChunkRecord]) -> bool:
-        """The stored chunks are exactly the document's version the catalog names."""
-        return len(stored) == record.total and len({c.id for c in stored}) == record.total and all(
-            (c.sha256, c.fingerprint) == (record.sha256, record.fingerprint) for c in stored
-        )
 
     # -- reading --------------------------------------------------------------------------------------------
     def sync(self) -> None:
@@ -174,11 +167,25 @@ class Store:
     def get(self, ids: list[str], embeddings: bool = False) -> tuple[dict[str, ChunkRecord], dict[str, np.ndarray]]:
         return self.dense.get(ids, embeddings)
 
+    def write_manifest(self) -> None:
+        """`manifest.json`: what built the index (model, settings, where the vectors live) and its size, for people
+        reading the folder; nothing reads it back."""
+        documents, chunks = self.catalog.totals()
+        manifest = {
+            "embedding_model": self.embedding_model,
+            "settings": {k: str(v) for k, v in self.settings.fingerprint().items()},
+            "chroma": self.dense.where, "collection": self.settings.collection, "documents": documents,
+            "chunks": chunks,
+        }
+        path = self.folder / "manifest.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(manifest, indent=1))
+        os.replace(tmp, path)
+
     def release(self) -> None:
         """Let another process write this folder (the lexical writer's lock is released until the next write)."""
         with self.lock:
             self.lexical.close()
 
     def close(self) -> None:
-        self.release()
-        self.catalog.close()
+        self.local.close()
