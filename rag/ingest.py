@@ -34,7 +34,7 @@ from rag.store import Store
 from rag.types import Document, IngestReport, LoadFailure
 
 TITLE_TOKENS = 32  # the title is prefixed to each chunk for embedding and BM25, cut to this many tokens
-GROUP_CHUNKS = 1024  # chunks embedded and stored together
+GROUP_CHUNKS = 2048  # chunks embedded and stored together (one journaled batch)
 EMBED_SLICE = 256  # texts per embedding call (progress moves between them)
 
 
