@@ -39,6 +39,7 @@ class Index:
         self.settings = settings or Settings()
         self.embedder: Embedder = embedder or default_embedder(self.settings.embedding_model, self.settings.batch_size)
         self._ingest_lock = threading.Lock()
+        self._documents: tuple[tuple[str, int], list[DocumentInfo]] | None = None
         self.sentence_vectors = VectorCache()  # embeddings of questions and passage sentences, shared by all asks
         self.store = Store(self.settings, self.embedder.name, rebuild=rebuild)
         self.answerer = Answerer(self.search, self.embedder, self.settings, self.documents, self.sentence_vectors)
@@ -83,9 +84,15 @@ class Index:
         )
 
     def documents(self) -> list[DocumentInfo]:
-        """The documents in the index, sorted by id."""
+        """The documents in the index, sorted by id (kept until the index changes)."""
         self.store.sync()
-        return [DocumentInfo(d, r.title, r.url, r.total) for d, r in self.store.documents().items()]
+        generation = (self.store.catalog.state("collection"), self.store.catalog.generation)
+        cached = self._documents
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        docs = [DocumentInfo(d, r.title, r.url, r.total) for d, r in self.store.documents().items()]
+        self._documents = (generation, docs)
+        return docs
 
     def remove(self, document_id: str) -> bool:
         """Remove one document from the index; False when it was not there."""
