@@ -15,6 +15,8 @@ import numpy as np
 
 from rag.types import Passage
 
+SPARE = 5  # ranked candidates fetched beyond k, in case some were removed (or are half written) since the ranking
+
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
     from rag.store import Store
@@ -109,15 +111,13 @@ def retrieve(
     if not ranked:
         return []
 
-    head = ranked[: max(3 * k, k)] if use_mmr else ranked[:k]
-    chunks, vectors = store.get(head, embeddings=True)
-    if use_mmr:
-        head = mmr(head, ranking_scores, vectors, k, mmr_lambda)
+    pool_ids = ranked[: 3 * k] if use_mmr else ranked[: k + SPARE]
+    chunks, vectors = store.get(pool_ids, embeddings=True)  # only chunks of documents the catalog holds now
+    head = [c for c in pool_ids if c in chunks]
+    head = mmr(head, ranking_scores, vectors, k, mmr_lambda) if use_mmr else head[:k]
     passages = []
     for rank, chunk_id in enumerate(head[:k], start=1):
-        chunk = chunks.get(chunk_id)
-        if chunk is None:  # removed since the ranking was made
-            continue
+        chunk = chunks[chunk_id]
         similarity = dense_scores.get(chunk_id)
         if similarity is None and chunk_id in vectors:
             similarity = float(vectors[chunk_id] @ vector)

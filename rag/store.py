@@ -165,7 +165,13 @@ class Store:
         return self.lexical.search(query, n, documents)
 
     def get(self, ids: list[str], embeddings: bool = False) -> tuple[dict[str, ChunkRecord], dict[str, np.ndarray]]:
-        return self.dense.get(ids, embeddings)
+        """The chunks with these ids (and their vectors when asked) whose document version is in the catalog: a
+        chunk removed since, or of a batch another process has not finished, is left out."""
+        chunks, vectors = self.dense.get(ids, embeddings)
+        live = self.catalog.get({c.document for c in chunks.values()})
+        kept = {i: c for i, c in chunks.items() if (r := live.get(c.document)) is not None
+                and (r.sha256, r.fingerprint) == (c.sha256, c.fingerprint)}
+        return kept, {i: v for i, v in vectors.items() if i in kept}
 
     def write_manifest(self) -> None:
         """`manifest.json`: what built the index (model, settings, where the vectors live) and its size, for people
