@@ -10,11 +10,14 @@ Each size runs in its own process (its own peak memory) on its own corpus folder
               alone = chunks / seconds spent inside the store's writes (Store.write + Store.touch; for the baseline,
               its scan, add, delete and commit)
     reingest  Index.ingest(folder) again, unchanged: its share of the build (target <= 2%)
+    restart   a new process: open the index, re-ingest the unchanged corpus, first search (a server restart)
     add       one new 3-passage file, ingested alone as an upload is (Index.ingest(file, prune=False)), median of 5
     remove    Index.remove(one document), median of 5 (targets <= 1 s at 1M)
     search    Index.search(q, k=5) per mode on 200 real questions (100 SQuAD + 100 HotpotQA): p50/p95 ms; hybrid p50
               target <= 50 ms at 1M; and with a 10-document filter
     memory    the process's peak RSS (ru_maxrss), and the index folder's size
+    bigline   (once per code version) a 15 MB text file with no newline ingested into a fresh index: seconds and
+              peak RSS of that process
 
     python bench/scale.py                                   # 10k, 100k, 1M (about 1.5-3 hours on 2 busy cores)
     python bench/scale.py --sizes 10000,100000 --baseline /tmp/main   # also today's code from a main checkout
@@ -221,6 +224,7 @@ def run_one(size: int, workdir: Path, label: str) -> dict:
     started = time.perf_counter()
     assert ix.remove(target)
     out["remove_corpus_doc_s"] = round(time.perf_counter() - started, 3)
+    ix.ingest(corpus, progress=False)  # put it back: the restart step finds the corpus unchanged
 
     qs = questions()
     docs = [d.id for d in ix.documents()]
@@ -257,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", type=Path, default=Path(os.environ.get("RAG_BENCH_SCALE_DIR", "/tmp/rag-scale")))
     p.add_argument("--out", type=Path, default=HERE / "results" / "scale.jsonl")
     p.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--restart", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--bigline", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--label", default="new", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     for name in [n for n in os.environ if n.startswith("RAG_") and not n.startswith("RAG_BENCH_")]:
@@ -266,25 +272,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"SKIP: no data in {DATA}")
         return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
-    if args.one:
-        print(json.dumps(run_one(args.one, args.workdir, args.label)), flush=True)
+    if args.one or args.restart or args.bigline:
+        step = run_one if args.one else restart if args.restart else bigline
+        print(json.dumps(step(args.one or args.restart or 0, args.workdir, args.label)), flush=True)
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     jobs = [("new", ROOT, int(s)) for s in args.sizes.split(",")]
     if args.baseline:
         jobs += [("baseline", args.baseline, int(s)) for s in args.baseline_sizes.split(",")]
     results = []
+    labels = sorted({(label, source) for label, source, _ in jobs}, key=lambda j: j[0] != "baseline")
+    steps = [(label, source, "--bigline", 0) for label, source in labels]
     for label, source, size in sorted(jobs, key=lambda j: (j[2], j[0] != "baseline")):
+        steps += [(label, source, "--one", size), (label, source, "--restart", size)]
+    for label, source, step, size in steps:
         env = {**os.environ, "PYTHONPATH": str(source)}
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, __file__, "--one", str(size), "--label", label, "--workdir",
-                               str(args.workdir)], env=env, capture_output=True, text=True, cwd=str(source))
+        command = [sys.executable, __file__, step, *([str(size)] if size else []), "--label", label, "--workdir",
+                   str(args.workdir)]
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=str(source),
+                                  timeout=1800 if step == "--bigline" else None)
+        except subprocess.TimeoutExpired:
+            print(f"{label} {step}: no result within 30 minutes", file=sys.stderr)
+            continue
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         if done.returncode != 0 or not lines:
-            print(f"{label} {size}: failed ({done.returncode}): {done.stderr[-2000:]}", file=sys.stderr)
+            print(f"{label} {step} {size}: failed ({done.returncode}): {done.stderr[-2000:]}", file=sys.stderr)
             continue
-        result = {**json.loads(lines[-1]), "run_s": round(time.perf_counter() - started), "when": time.ctime(),
-                  "load": os.getloadavg()[0]}
+        result = {**json.loads(lines[-1]), "step": step.strip("-"), "run_s": round(time.perf_counter() - started),
+                  "when": time.ctime(), "load": os.getloadavg()[0]}
         results.append(result)
         with args.out.open("a") as handle:
             handle.write(json.dumps(result) + "\n")
@@ -293,7 +310,47 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def restart(size: int, workdir: Path, label: str) -> dict:
+    """A new process on the index run_one built: open, re-ingest the unchanged corpus, first search."""
+    import rag
+
+    files = max(1, round(size / chunks_per_file(HashEmbedder())))
+    started = time.perf_counter()
+    embedder = HashEmbedder()
+    ix = rag.open_index(workdir / f"index-{label}-{size}", embedder=embedder, chroma_url=None)
+    opened = time.perf_counter()
+    report = ix.ingest(workdir / f"corpus-{files}", progress=False)
+    ingested = time.perf_counter()
+    ix.search(questions()[0], k=5)
+    searched = time.perf_counter()
+    return {"label": label, "size": size, "restart_open_s": round(opened - started, 2),
+            "restart_reingest_s": round(ingested - opened, 2), "restart_first_search_s": round(searched - ingested, 2),
+            "restart_total_s": round(searched - started, 2), "restart_embedded": report.embedded}
+
+
+def bigline(_: int, workdir: Path, label: str) -> dict:
+    """A 15 MB text with no newline, ingested into a fresh index with the stand-in embedder."""
+    import rag
+
+    words = "the quick brown fox jumps over a lazy dog while seven wizards jinx liquor jugs".split()
+    rng = random.Random(3)
+    folder = workdir / "bigline"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "one-line.txt").write_text(" ".join(rng.choice(words) for _ in range(3_000_000)))
+    index_dir = workdir / f"index-bigline-{label}"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    started = time.perf_counter()
+    report = rag.open_index(index_dir, embedder=HashEmbedder(), chroma_url=None).ingest(folder, progress=False)
+    return {"label": label, "bigline_mb": round((folder / "one-line.txt").stat().st_size / 1e6, 1),
+            "bigline_s": round(time.perf_counter() - started, 1), "bigline_chunks": report.chunks,
+            "bigline_rss_before_mb": before,
+            "bigline_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+
+
 def table(results: list[dict]) -> str:
+    extra = [r for r in results if r.get("step") != "one"]
+    results = [r for r in results if r.get("step") == "one"]
     cols = ["label", "chunks", "build_chunks_per_s", "store_chunks_per_s", "reingest_share", "add_s", "remove_s",
             "hybrid_p50_ms", "hybrid_p95_ms", "dense_p50_ms", "lexical_p50_ms", "hybrid_filtered_p50_ms",
             "peak_rss_mb", "index_mb"]
@@ -308,6 +365,7 @@ def table(results: list[dict]) -> str:
                       if r.get(c)}
             ratios["store_chunks_per_s"] = round(r["store_chunks_per_s"] / b["store_chunks_per_s"], 1)
             lines.append(f"\n{r['size']}: baseline / new (x faster): {ratios}")
+    lines += ["", *(json.dumps(r) for r in extra)]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
