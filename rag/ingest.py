@@ -146,7 +146,7 @@ def ingest(
         run.report.removed = sorted(d for d in known if d not in seen)
         store.write([], run.report.removed)
     run.tracker.finish()
-    run.report.chunks = store.dense.count()  # the whole index, whoever wrote it
+    run.report.chunks = store.count()
     store.write_manifest()
     run.report.seconds = time.perf_counter() - started
     return run.report

@@ -3,7 +3,8 @@
 Every change goes through `write()`, per batch of documents, and costs what changed:
 
     1. journal   the batch's document ids, durably, in the local catalog (rag.catalog)
-    2. chunks    Chroma: the documents' stored chunk ids are looked up, the new chunks upserted, the rest deleted
+    2. chunks    Chroma: the new chunks upserted, the documents' other chunks (as the lexical index lists them)
+                 deleted
     3. catalog   Chroma: one record per document (a tombstone for a removed one), with a new version and stamp
     4. lexical   the documents' chunks replaced in the local tantivy index, committed with generation g + 1
     5. mirror    the local catalog rows written, generation g + 1 recorded and the journal cleared, in one transaction
@@ -82,7 +83,7 @@ class Store:
         with self.lock:
             self.catalog.begin(ids, "write")
             chunks = [c for _, cs, _ in documents for c in cs]
-            old = set(self.dense.chunk_ids_of(ids))
+            old = set(self.lexical.ids_of(ids))  # what the catalog holds of them (kept equal to Chroma's)
             if chunks:
                 self.dense.upsert_chunks(chunks, np.concatenate([v for _, _, v in documents]))
             self.dense.delete_chunks(sorted(old - {c.id for c in chunks}))
