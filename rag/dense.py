@@ -210,9 +210,10 @@ class Dense:
             found.update((d, DocRecord.from_chroma(d, m)) for d, m in zip(got["ids"], got["metadatas"]))
         return found
 
-    def catalog_since(self, stamp: float) -> Iterator[list[DocRecord]]:
-        """Pages of the catalog records written after `stamp` (every record when `stamp` <= 0)."""
-        where = {"stamp": {"$gt": stamp}} if stamp > 0 else None
+    def catalog_since(self, stamp: float, not_by: str) -> Iterator[list[DocRecord]]:
+        """Pages of the catalog records written after `stamp` (any time when `stamp` <= 0), except by `not_by`."""
+        others = {"writer": {"$ne": not_by}}
+        where = {"$and": [{"stamp": {"$gt": stamp}}, others]} if stamp > 0 else others
         for page in self._pages(self.catalog, ["metadatas"], where):
             yield [DocRecord.from_chroma(d, m) for d, m in page]
 

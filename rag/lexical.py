@@ -32,6 +32,7 @@ _TOKENIZER = "en_bm25s"
 _MARKER = "\x00state"  # id of the one bookkeeping record: the generation of the last commit
 _FIELDS = ("id", "doc", "body", "meta")
 _HEAP_BYTES = 64_000_000
+_TIE_SPARE = 16  # hits fetched beyond k, so that chunks tied at the k-th score come in id order whatever the build
 
 
 class LockBusyError(RuntimeError):
@@ -161,8 +162,9 @@ class LexicalIndex:
             only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(schema, "doc", list(documents)), 0.0)
             q = tantivy.Query.boolean_query([(tantivy.Occur.Must, q), (tantivy.Occur.Must, only)])
         searcher = self._index.searcher()
-        hits = searcher.search(q, k, count=False).hits
-        return [(searcher.doc(address)["id"][0], float(score)) for score, address in hits if score > 0]
+        hits = searcher.search(q, k + _TIE_SPARE, count=False).hits
+        found = [(searcher.doc(address)["id"][0], float(score)) for score, address in hits if score > 0]
+        return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:k]  # equal scores in id order, in any build
 
     def ids_of(self, document_ids: Collection[str]) -> list[str]:
         """The chunk ids of these documents, as last committed."""

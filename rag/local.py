@@ -9,6 +9,7 @@ version. Not here: Chroma (rag.dense), deciding what to change (rag.store, rag.r
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from rag.catalog import Catalog
@@ -30,6 +31,9 @@ class Local:
     def __init__(self, folder: Path) -> None:
         self.catalog = Catalog(folder / "catalog.sqlite")
         self.lexical = LexicalIndex(folder / "lexical")
+        if not self.catalog.state("writer"):
+            self.catalog.set_state(writer=uuid.uuid4().hex)
+        self._writer = self.catalog.state("writer")
 
     def commit(self, ids: list[str], chunks: list[ChunkRecord], live: list[DocRecord], gone: list[str],
                **state: object) -> None:
@@ -45,11 +49,18 @@ class Local:
             raise IndexError_(f"{exc}: one process at a time may write an index folder") from exc
         self.catalog.apply(live, gone, generation, **state)
 
+    @property
+    def writer(self) -> str:
+        """This folder's name on the catalog records it writes (new at every reset, so that a folder starting over
+        takes its own earlier records too)."""
+        return self._writer
+
     def reset(self, collection: str) -> None:
         """Forget everything: the folder now follows `collection`, from nothing."""
         self.lexical.delete_all()
         self.lexical.commit(0)
-        self.catalog.reset(collection=collection, generation=0, watermark=0)
+        self._writer = uuid.uuid4().hex
+        self.catalog.reset(collection=collection, generation=0, watermark=0, writer=self._writer)
 
     def in_step(self) -> bool:
         """The lexical index holds the generation the mirror recorded (else it was lost or replaced)."""

@@ -70,12 +70,13 @@ class DocRecord:
     version: str = ""  # changes whenever the document's chunks do
     stamp: float = 0.0  # when the record was written (seconds since the epoch, the writer's clock)
     deleted: bool = False
+    writer: str = ""  # the index folder (rag.local.Local.writer) that wrote it: its own syncs skip it
 
     def metadata(self) -> dict[str, str | int | float | bool]:
         return {
             "sha256": self.sha256, "fp": self.fingerprint, "n": self.total, "title": self.title,
             "url": self.url or "", "source": self.source, "size": self.size, "mtime_ns": self.mtime_ns,
-            "version": self.version, "stamp": self.stamp, "deleted": self.deleted,
+            "version": self.version, "stamp": self.stamp, "deleted": self.deleted, "writer": self.writer,
         }
 
     @classmethod
@@ -83,5 +84,5 @@ class DocRecord:
         return cls(
             doc_id, str(meta["sha256"]), str(meta["fp"]), int(meta["n"]), str(meta["title"]),
             str(meta["url"]) or None, str(meta["source"]), int(meta["size"]), int(meta["mtime_ns"]),
-            str(meta["version"]), float(meta["stamp"]), bool(meta["deleted"]),
+            str(meta["version"]), float(meta["stamp"]), bool(meta["deleted"]), str(meta.get("writer", "")),
         )

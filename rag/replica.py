@@ -1,7 +1,7 @@
 """Catching up with the shared index: how a process's local lexical index and catalog mirror follow Chroma.
 
-Every catalog record carries the time its writer stamped it. `sync()` reads the records stamped after this
-process's watermark (minus a margin for clocks and slow writes), compares each with the mirror, and for the
+Every catalog record carries the time its writer stamped it. `sync()` reads the records other folders stamped
+after this folder's watermark (minus a margin for clocks and slow writes), compares each with the mirror, and for the
 documents that changed fetches only their chunks from Chroma and applies them locally (removed documents are
 dropped). A document whose chunks are not all there yet (its writer is mid-batch) is left for the next sync, and the
 watermark waits for it unless its record is older than STALE_SECONDS (a writer killed mid-batch: its own next
@@ -50,7 +50,8 @@ class Replica:
             started = time.time()
             watermark = float(catalog.state("watermark", "0"))
             complete = True
-            for page in self.dense.catalog_since(watermark - MARGIN_SECONDS if watermark > 0 else 0):
+            since = watermark - MARGIN_SECONDS if watermark > 0 else 0
+            for page in self.dense.catalog_since(since, not_by=self.local.writer):
                 complete = self._apply(page) and complete
             if complete:
                 catalog.set_state(watermark=started)

@@ -47,7 +47,7 @@ def _version_of(stored: list[ChunkRecord]) -> DocRecord | None:
         return None
     first = stored[0]
     record = DocRecord(first.document, first.sha256, first.fingerprint, first.total, first.title, first.url,
-                       first.source, version=uuid.uuid4().hex, stamp=time.time())
+                       first.source)
     return record if matches(record, stored) else None
 
 
@@ -87,10 +87,8 @@ class Store:
             if chunks:
                 self.dense.upsert_chunks(chunks, np.concatenate([v for _, _, v in documents]))
             self.dense.delete_chunks(sorted(old - {c.id for c in chunks}))
-            stamp, records = time.time(), []
-            for record, _, _ in documents:
-                records.append(replace(record, version=uuid.uuid4().hex, stamp=stamp, deleted=False))
-            tombstones = [DocRecord(d, stamp=stamp, version=uuid.uuid4().hex, deleted=True) for d in removals]
+            records = [self._stamped(r, new_version=True) for r, _, _ in documents]
+            tombstones = [self._stamped(DocRecord(d, deleted=True), new_version=True) for d in removals]
             self.dense.put_catalog(records + tombstones)
             self.local.commit(ids, chunks, records, list(removals))
 
@@ -98,9 +96,14 @@ class Store:
         """Record new file sizes/mtimes of unchanged documents (no chunk changes, no journal needed)."""
         if records:
             with self.lock:
-                stamped = [replace(r, stamp=time.time()) for r in records]
+                stamped = [self._stamped(r) for r in records]
                 self.dense.put_catalog(stamped)
                 self.catalog.apply(stamped, [])
+
+    def _stamped(self, record: DocRecord, new_version: bool = False) -> DocRecord:
+        """The record as this folder writes it to the catalog: stamped now, by this folder."""
+        version = uuid.uuid4().hex if new_version else record.version
+        return replace(record, stamp=time.time(), writer=self.local.writer, version=version)
 
     def recover(self) -> list[str]:
         """Bring the journal's documents in step (see the module docstring); returns those repaired."""
@@ -125,6 +128,7 @@ class Store:
                     continue
                 whole = _version_of(stored)
                 if whole is not None:  # every chunk of one version made it: keep it, as the catalog's record
+                    whole = self._stamped(whole, new_version=True)
                     adopted.append(whole)
                     live.append(whole)
                     chunks += stored
@@ -132,7 +136,7 @@ class Store:
                 gone.append(doc_id)
                 if stored or (record is not None and not record.deleted):  # half written: undo it in Chroma
                     self.dense.delete_chunks([c.id for c in stored])
-                    adopted.append(DocRecord(doc_id, stamp=time.time(), version=uuid.uuid4().hex, deleted=True))
+                    adopted.append(self._stamped(DocRecord(doc_id, deleted=True), new_version=True))
                     repaired.append(doc_id)
             self.dense.put_catalog(adopted)
             self.local.commit(ids, chunks, live, gone)
