@@ -54,13 +54,15 @@ class _Run:
         self.store, self.embedder, self.settings, self.source = store, embedder, settings, source
         self.fingerprint = settings_fingerprint(settings, store.embedding_model)
         self.report = IngestReport()
-        self.group: list[tuple[DocRecord, list[ChunkRecord], list[str]]] = []
+        self.group: list[tuple[DocRecord, list[ChunkRecord], list[str], int]] = []
         self.tracker = Tracker(0, 0, None)
 
-    def decide(self, doc: Document, old: DocRecord | None, size: int = -1, mtime_ns: int = -1) -> None:
-        """Queue a loaded document unless it is unchanged (then only its file's new mtime is recorded)."""
+    def decide(self, doc: Document, old: DocRecord | None, weight: int, size: int = -1, mtime_ns: int = -1) -> None:
+        """Queue a loaded document unless it is unchanged (then only its file's new mtime is recorded); `weight`
+        is its share of the bytes to ingest, counted as done once its chunks are embedded."""
         if old is not None and (old.sha256, old.fingerprint) == (doc.sha256, self.fingerprint):
             self.report.unchanged.append(doc.id)
+            self.tracker.credit(weight)
             if (old.size, old.mtime_ns) != (size, mtime_ns):
                 self.store.touch([replace(old, size=size, mtime_ns=mtime_ns)])
             return
@@ -72,19 +74,23 @@ class _Run:
                            size, mtime_ns)
         records = [ChunkRecord(c.id, c.text, doc.id, doc.title, doc.url, c.start, c.end, c.position, doc.sha256,
                                self.fingerprint, len(chunks), self.source) for c in chunks]
-        self.group.append((record, records, [prefix + c.text for c in chunks]))
-        if sum(len(r) for _, r, _ in self.group) >= GROUP_CHUNKS:
+        self.group.append((record, records, [prefix + c.text for c in chunks], weight))
+        if sum(len(r) for _, r, _, _ in self.group) >= GROUP_CHUNKS:
             self.flush()
 
     def flush(self) -> None:
         if not self.group:
             return
         batch = []
-        for record, chunks, texts in self.group:
-            parts = []
+        for record, chunks, texts, weight in self.group:
+            parts, credited = [], 0
             for i in range(0, len(texts), EMBED_SLICE):
                 parts.append(self.embedder.embed(texts[i : i + EMBED_SLICE]))
-                self.tracker.embedded(len(parts[-1]))
+                share = weight * min(i + EMBED_SLICE, len(texts)) // len(texts) - credited
+                self.tracker.embedded(len(parts[-1]), share)
+                credited += share
+            if not texts:
+                self.tracker.credit(weight)
             vectors = np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
             batch.append((record, chunks, vectors))
             self.report.embedded += len(chunks)
@@ -120,27 +126,30 @@ def ingest(
         run.tracker = Tracker(1, path.stat().st_size, report_to)
         done = 0
         for _, item, offset in jsonl_lines(path, max_bytes):
-            run.tracker.read(offset - done, files=0)
-            done = offset
+            weight, done = offset - done, offset
             item = _prefixed(item, id_prefix)
             if isinstance(item, LoadFailure):
                 run.report.failed.append(item)
                 seen.add(item.path)
+                run.tracker.credit(weight)
             elif in_shard(item.id, shard):
                 seen.add(item.id)
-                run.decide(item, known.get(item.id))
-        run.tracker.read(0)
+                run.decide(item, known.get(item.id), weight)
+            else:
+                run.tracker.credit(weight)
+        run.tracker.read()
     else:
         todo = _plan(run, path, id_prefix, shard, known, seen)
         run.tracker = Tracker(len(todo), sum(f.size for f in todo), report_to)
         for file in todo:
+            run.tracker.read()
             try:
                 doc = load_file(file.path, file.doc_id, max_bytes)
             except DocumentError as exc:
                 run.report.failed.append(LoadFailure(file.doc_id, str(exc)))
+                run.tracker.credit(file.size)
             else:
-                run.decide(doc, known.get(file.doc_id), file.size, file.mtime_ns)
-            run.tracker.read(file.size)
+                run.decide(doc, known.get(file.doc_id), file.size, file.size, file.mtime_ns)
     run.flush()
     if prune:
         run.report.removed = sorted(d for d in known if d not in seen)

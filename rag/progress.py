@@ -1,7 +1,10 @@
 """An ingestion's progress, by chunks, with a rate and an ETA (from the share of bytes read).
 
     tracker = Tracker(files_total, bytes_total, report)   # report(IngestProgress), at most once per `interval`
-    tracker.read(nbytes); tracker.embedded(nchunks); tracker.finish()
+    tracker.read(); tracker.embedded(nchunks, nbytes); tracker.credit(nbytes); tracker.finish()
+
+The bytes of a document count as done once its chunks are embedded (or once it is found unchanged or unreadable),
+so the ETA follows the slow part, embedding, and does not run ahead while a group of documents is being read.
 
 Two renderers for `report`: `TerminalBar()` (a tqdm bar on stderr: percent of bytes, chunks, chunks/s, ETA) and
 `JsonLines(stream)` (one JSON object per event, `{"event": "progress", ...}`, for `rag ingest --json --progress`).
@@ -33,14 +36,20 @@ class Tracker:
         self._started = time.perf_counter()
         self._last = 0.0
 
-    def read(self, nbytes: int, files: int = 1) -> None:
+    def read(self, files: int = 1) -> None:
+        """`files` more files (or corpus.jsonl lines) opened."""
         self.files += files
+        self._emit()
+
+    def credit(self, nbytes: int) -> None:
+        """`nbytes` more of the input dealt with."""
         self.bytes += nbytes
         self._emit()
 
-    def embedded(self, chunks: int) -> None:
+    def embedded(self, chunks: int, nbytes: int) -> None:
+        """`chunks` more chunks embedded, `nbytes` of the input with them."""
         self.chunks += chunks
-        self._emit()
+        self.credit(nbytes)
 
     def finish(self) -> None:
         self._emit(done=True)
@@ -70,9 +79,9 @@ class TerminalBar:
             from tqdm import tqdm
 
             self._bar = tqdm(total=max(p.bytes_total, 1), file=sys.stderr, unit="B", unit_scale=True,
-                             desc="Ingesting", bar_format="{desc} {percentage:3.0f}%|{bar}| {postfix} "
-                             "[{elapsed}<{remaining}]")
-        self._bar.set_postfix_str(f"{p.chunks:,} chunks, {p.chunks_per_s:,.0f} chunks/s, "
+                             desc="Ingesting", bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}"
+                             "{postfix}")  # tqdm puts ", " before the postfix
+        self._bar.set_postfix_str(f"{p.chunks:,} chunks, {p.chunks_per_s:,.1f} chunks/s, "
                                   f"{p.files:,}/{p.files_total:,} files", refresh=False)
         self._bar.update(min(p.bytes, self._bar.total) - self._bar.n)
         if p.done:
