@@ -22,6 +22,8 @@ from pathlib import Path
 
 import tantivy
 
+from rag.errors import IndexError_
+
 # bm25s.stopwords.STOPWORDS_EN: the stopwords of the BM25 index this one replaced
 STOPWORDS = (
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not",
@@ -35,7 +37,7 @@ _HEAP_BYTES = 64_000_000
 _TIE_SPARE = 16  # hits fetched beyond k, so that chunks tied at the k-th score come in id order whatever the build
 
 
-class LockBusyError(RuntimeError):
+class LockBusyError(IndexError_):
     """Another process holds this folder's writer lock."""
 
 
@@ -99,13 +101,19 @@ class LexicalIndex:
                 self._writer = None
 
     # -- writing --------------------------------------------------------------------------------------------
+    def claim(self) -> None:
+        """Take this folder's writer lock now (raises LockBusyError when another process holds it)."""
+        with self._write_lock:
+            self._w()
+
     def _w(self) -> tantivy.IndexWriter:
         if self._writer is None:
             try:
                 self._writer = self._index.writer(_HEAP_BYTES, self._threads)
             except ValueError as exc:
                 if "lock" in str(exc).lower():
-                    raise LockBusyError(f"another process is writing the lexical index in {self.folder}") from exc
+                    raise LockBusyError(f"another process is writing the index in {self.folder.parent}: one process "
+                                        "at a time may write an index folder") from exc
                 raise
         return self._writer
 

@@ -9,11 +9,11 @@ version. Not here: Chroma (rag.dense), deciding what to change (rag.store, rag.r
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from pathlib import Path
 
 from rag.catalog import Catalog
-from rag.errors import IndexError_
 from rag.lexical import LexicalIndex, LockBusyError
 from rag.records import ChunkRecord, DocRecord
 
@@ -30,7 +30,13 @@ class Local:
 
     def __init__(self, folder: Path) -> None:
         self.catalog = Catalog(folder / "catalog.sqlite")
-        self.lexical = LexicalIndex(folder / "lexical")
+        try:
+            self.lexical = LexicalIndex(folder / "lexical")
+        except (ValueError, OSError):  # unreadable: it is derived data, made again from Chroma (see in_step)
+            shutil.rmtree(folder / "lexical", ignore_errors=True)
+            self.lexical = LexicalIndex(folder / "lexical")
+            self.catalog.set_state(generation=-1)
+        shutil.rmtree(folder / "bm25", ignore_errors=True)  # the BM25 cache of indexes built before tantivy
         if not self.catalog.state("writer"):
             self.catalog.set_state(writer=uuid.uuid4().hex)
         self._writer = self.catalog.state("writer")
@@ -44,9 +50,9 @@ class Local:
             self.lexical.delete_documents(ids)
             self.lexical.add((c.id, c.document, c.lexical_text) for c in chunks)
             self.lexical.commit(generation)
-        except LockBusyError as exc:
+        except LockBusyError:
             self.lexical.rollback()
-            raise IndexError_(f"{exc}: one process at a time may write an index folder") from exc
+            raise
         self.catalog.apply(live, gone, generation, **state)
 
     @property

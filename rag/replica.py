@@ -103,6 +103,7 @@ class Replica:
             ids = [r.id for r in ready] + removed
             if not ids:
                 continue
+            self.local.lexical.claim()
             catalog.begin(ids, "sync")
             chunks = [c for r in ready for c in by_doc[r.id]]
             self.local.commit(ids, chunks, [replace(r, deleted=False) for r in ready], removed)

@@ -81,6 +81,7 @@ class Store:
         if not ids:
             return
         with self.lock:
+            self.lexical.claim()  # before anything changes: a second process writing this folder stops here
             self.catalog.begin(ids, "write")
             chunks = [c for _, cs, _ in documents for c in cs]
             old = set(self.lexical.ids_of(ids))  # what the catalog holds of them (kept equal to Chroma's)
@@ -111,6 +112,7 @@ class Store:
             journal = self.catalog.journal()
             if not journal:
                 return []
+            self.lexical.claim()
             ids = sorted(journal)
             records = self.dense.catalog_get(ids)
             by_doc: dict[str, list[ChunkRecord]] = {}

@@ -257,3 +257,33 @@ def test_an_index_of_the_previous_format_is_taken_over_in_place(tmp_path: Path, 
     report = index.ingest(corpus, progress=False)
     assert sorted(report.unchanged) == ["camels.txt", "notes/owls.md"] and report.added == ["otters.md"]
     assert report.embedded == len(index.store.lexical.ids_of(["otters.md"]))
+
+
+def test_a_second_writer_of_one_folder_is_refused_before_it_changes_anything(tmp_path: Path, embedder) -> None:
+    index_dir = tmp_path / "idx"
+    index = rag.open_index(index_dir, embedder=embedder)
+    chunks = index.ingest(SEEDS, progress=False).chunks
+    index.store.lexical.claim()  # this process writes the folder (as a server does while it ingests)
+    try:
+        (tmp_path / "more").mkdir()
+        (tmp_path / "more" / "otters.md").write_text("# Otters\n\nSea otters hold hands while they sleep.\n")
+        done = cli("ingest", str(tmp_path / "more"), "--index", str(index_dir))
+        assert done.returncode == 1 and "one process at a time may write an index folder" in done.stderr
+        code = f"import rag; rag.open_index({str(index_dir)!r}).remove('000_7582f00bdfc6e56e.txt')"
+        removal = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert removal.returncode == 1 and "LockBusyError" in removal.stderr
+    finally:
+        index.store.release()
+    assert index.store.catalog.journal() == {} and index.store.dense.count() == chunks
+    assert [d.id for d in index.documents()] == ["000_7582f00bdfc6e56e.txt"]
+
+
+def test_a_damaged_lexical_index_is_made_again_from_chroma(tmp_path: Path, embedder) -> None:
+    index_dir = tmp_path / "idx"
+    index = rag.open_index(index_dir, embedder=embedder)
+    index.ingest(SEEDS, progress=False)
+    index.store.close()
+    (index_dir / "lexical" / "meta.json").write_text("{not json")
+    again = rag.open_index(index_dir, embedder=embedder)
+    assert "Makei" in again.search("Who is Belarus's foreign minister?", k=1, mode="lexical")[0].text
+    assert again.store.local.in_step() and again.store.lexical.count() == again.store.dense.count()
