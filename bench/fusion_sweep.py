@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     embedder = SentenceTransformerEmbedder()
     index = rag.open_index(args.index, embedder=embedder, chroma_url=None)
     store = index.store
-    doc_of = {cid: doc for doc, state in store.scan().items() for cid in state.ids}
+    doc_of = {cid: doc for doc in store.documents() for cid in store.lexical.ids_of([doc])}
     questions = [q for q in read_jsonl(questions_path) if q.get("sources")][args.skip:]
     questions = questions[: args.limit or None]
     top = max(CANDIDATES)
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     lists = []
     for q in questions:
         vector = embedder.embed([q["question"]])[0]
-        lists.append((store.dense(vector, top), store.lexical().search(q["question"], top)))
+        lists.append((store.dense_search(vector, top), store.lexical_search(q["question"], top)))
     print(f"  {time.perf_counter() - started:.0f}s", flush=True)
 
     def per_question(rank_fn) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]

@@ -7,6 +7,11 @@ A sentence longer than the budget on its own is cut at token boundaries. Every c
 offsets, so `document.text[chunk.start:chunk.end] == chunk.text`, and its id is a hash of the document id and
 that span, stable across runs for unchanged text.
 
+Memory and time stay proportional to the text: a paragraph longer than PIECE_CHARS (a 15 MB file with no
+newline, say) is cut at whitespace into pieces before it is segmented and tokenized, so the tokenizer never sees
+more than one piece at a time; sentences are tokenized a stretch at a time; a unit longer than the budget times
+MAX_CHARS_PER_TOKEN characters (a run the tokenizer reads as one unknown token) is cut by characters.
+
 Not handled: tables and code blocks are treated as prose; languages other than English use English rules.
 """
 
@@ -23,6 +28,8 @@ from rag.types import Chunk
 TokenOffsets = Callable[[list[str]], list[list[tuple[int, int]]]]
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+PIECE_CHARS = 20_000  # longest stretch of text segmented and tokenized at once
+MAX_CHARS_PER_TOKEN = 16  # a chunk of n tokens spans at most n x this many characters
 
 
 def chunk_id(document_id: str, start: int, end: int, text: str) -> str:
@@ -55,10 +62,23 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for match in _PARAGRAPH_BREAK.finditer(text):
-        spans.append((start, match.start()))
+        spans += _pieces(text, start, match.start())
         start = match.end()
-    spans.append((start, len(text)))
+    spans += _pieces(text, start, len(text))
     return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The span cut into stretches of at most PIECE_CHARS, at the last whitespace before the limit if any."""
+    pieces = []
+    while end - start > PIECE_CHARS:
+        cut = start + PIECE_CHARS
+        space = max(text.rfind(" ", start + PIECE_CHARS // 2, cut), text.rfind("\n", start + PIECE_CHARS // 2, cut))
+        cut = space + 1 if space > 0 else cut
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
 
 
 def chunk_text(
@@ -90,15 +110,42 @@ def chunk_text(
 
 def _units(text: str, token_offsets: TokenOffsets, max_tokens: int) -> list[tuple[int, int, int]]:
     """Sentences with their token counts; a sentence over the budget is cut at token boundaries."""
-    spans = sentence_spans(text)
-    offsets = token_offsets([text[a:b] for a, b in spans])
     units: list[tuple[int, int, int]] = []
-    for (start, end), tokens in zip(spans, offsets):
+    for spans in _stretches(sentence_spans(text)):
+        units += _token_units(text, spans, token_offsets, max_tokens)
+    return units
+
+
+def _stretches(spans: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Consecutive spans grouped into stretches of about PIECE_CHARS characters."""
+    groups: list[list[tuple[int, int]]] = [[]]
+    size = 0
+    for span in spans:
+        if size >= PIECE_CHARS:
+            groups.append([])
+            size = 0
+        groups[-1].append(span)
+        size += span[1] - span[0]
+    return groups
+
+
+def _token_units(text: str, spans: list[tuple[int, int]], token_offsets: TokenOffsets,
+                 max_tokens: int) -> list[tuple[int, int, int]]:
+    units: list[tuple[int, int, int]] = []
+    for (start, end), tokens in zip(spans, token_offsets([text[a:b] for a, b in spans])):
         if len(tokens) <= max_tokens:
-            units.append((start, end, max(len(tokens), 1)))
+            units += _by_characters(start, end, max(len(tokens), 1), max_tokens)
             continue
         for i in range(0, len(tokens), max_tokens):
             part = tokens[i : i + max_tokens]
             piece_end = end if i + max_tokens >= len(tokens) else start + part[-1][1]
-            units.append((start + part[0][0], piece_end, len(part)))
+            units += _by_characters(start + part[0][0], piece_end, len(part), max_tokens)
     return units
+
+
+def _by_characters(start: int, end: int, tokens: int, max_tokens: int) -> list[tuple[int, int, int]]:
+    """The unit, or its character slices when it is longer than its tokens can span (each slice a full unit)."""
+    limit = max_tokens * MAX_CHARS_PER_TOKEN
+    if end - start <= limit:
+        return [(start, end, tokens)]
+    return [(a, min(a + limit, end), max_tokens) for a in range(start, end, limit)]

@@ -27,11 +27,11 @@ ChromaOpt = Annotated[
 ]
 
 
-def open_from_options(index: Path | None, **settings: object):  # type: ignore[no-untyped-def]
+def open_from_options(index: Path | None, rebuild: bool = False, **settings: object):  # type: ignore[no-untyped-def]
     import rag
 
     clean = {k: v for k, v in settings.items() if v is not None}
-    return rag.open_index(index, **clean)
+    return rag.open_index(index, rebuild=rebuild, **clean)
 
 
 def _echo_err(message: str) -> None:
@@ -53,10 +53,24 @@ def ingest(
     json_out: JsonOpt = False,
     chroma_url: ChromaOpt = None,
     max_file_mb: Annotated[Optional[float], typer.Option(help="Skip files larger than this.")] = None,
+    rebuild: Annotated[bool, typer.Option(
+        "--rebuild", help="Delete the index first and embed everything again (the only way to replace an index "
+        "built with another embedding model).")] = False,
+    shard: Annotated[Optional[str], typer.Option(
+        "--shard", metavar="I/N", help="Only the documents of shard I of N (1-based): run N workers, one per "
+        "shard, on one Chroma server.")] = None,
+    progress: Annotated[Optional[bool], typer.Option(
+        "--progress/--no-progress", help="Show progress (chunks, chunks/s, ETA): a bar on the terminal, or JSON "
+        "lines on stdout with --json. Default: on, except with --json.")] = None,
 ) -> None:
     """Ingest a corpus into the index, incrementally."""
-    ix = open_from_options(index, chroma_url=chroma_url, max_file_mb=max_file_mb)
-    report = ix.ingest(path, progress=not json_out)
+    from rag.corpus import parse_shard
+    from rag.progress import JsonLines
+
+    part = parse_shard(shard) if shard else None
+    ix = open_from_options(index, chroma_url=chroma_url, max_file_mb=max_file_mb, rebuild=rebuild)
+    show = progress if progress is not None else not json_out
+    report = ix.ingest(path, progress=show, shard=part, on_progress=JsonLines() if json_out and show else None)
     for failure in report.failed:
         _echo_err(f"skipped {failure.path}: {failure.error}")
     if json_out:

@@ -4,6 +4,7 @@
     ├── ConfigError             a setting is invalid (bad model name, bad path, bad value)
     ├── DocumentError           one document cannot be loaded (corrupt, encrypted, binary, too large, not UTF-8)
     ├── IndexError_             the index folder or Chroma store cannot be opened or is inconsistent
+    │   └── ModelMismatchError  the index was built with another embedding model (`rag ingest --rebuild` replaces it)
     ├── EmptyQuestionError      the question is empty or whitespace only
     └── LLMError                the language model call failed (timeout, rate limit, 5xx, bad key, refused
                                 connection, context too long); `kind` names which, `str()` is one line for a user
@@ -28,6 +29,10 @@ class DocumentError(RagError):
 
 class IndexError_(RagError):
     """The index cannot be opened or used."""
+
+
+class ModelMismatchError(IndexError_):
+    """The index was built with another embedding model; the message names both and `rag ingest --rebuild`."""
 
 
 class EmptyQuestionError(RagError):

@@ -6,7 +6,9 @@
     answer = index.ask("Who is Belarus's foreign minister?")   # an Answer with checked citations
 
 The embedding model is loaded on first need, once per process. One Index may be shared by threads: ingestion
-holds a lock, searches run concurrently with it.
+holds a lock, searches run concurrently with it. An index built with another embedding model is never replaced
+by opening it: `open_index` raises ModelMismatchError, and only `open_index(..., rebuild=True)` (`rag ingest
+--rebuild`) deletes it and starts again.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pydantic import ValidationError
 from rag.answering import Answerer
 from rag.embeddings import Embedder, default_embedder
 from rag.errors import ConfigError, EmptyQuestionError
-from rag.ingest import ingest
+from rag.ingest import ingest, settings_fingerprint, source_key
+from rag.progress import Report
 from rag.retrieval import retrieve
 from rag.settings import Settings
 from rag.store import Store
@@ -31,23 +34,30 @@ from rag.types import Answer, DocumentInfo, IngestReport, Passage
 class Index:
     """A corpus index (Chroma + BM25) with the operations users need."""
 
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
+                 rebuild: bool = False) -> None:
         self.settings = settings or Settings()
         self.embedder: Embedder = embedder or default_embedder(self.settings.embedding_model, self.settings.batch_size)
         self._ingest_lock = threading.Lock()
-        self._documents: tuple[str, list[DocumentInfo]] | None = None
+        self._documents: tuple[tuple[str, int], list[DocumentInfo]] | None = None
         self.sentence_vectors = VectorCache()  # embeddings of questions and passage sentences, shared by all asks
-        self.store = Store(self.settings, self.embedder.name)
+        self.store = Store(self.settings, self.embedder.name, rebuild=rebuild)
         self.answerer = Answerer(self.search, self.embedder, self.settings, self.documents, self.sentence_vectors)
 
     def ingest(self, path: str | Path | None = None, progress: bool = True, prune: bool = True,
-               id_prefix: str = "") -> IngestReport:
+               id_prefix: str = "", shard: tuple[int, int] | None = None,
+               on_progress: Report | None = None) -> IngestReport:
         """Bring the index in line with `path` (a folder, a file or a corpus.jsonl; default: the corpus setting).
-        `prune` removes documents that came from `path` and are gone; `id_prefix` is put before every id."""
+        `prune` removes documents that came from `path` and are gone; `id_prefix` is put before every id;
+        `shard=(i, n)` takes only shard i of n (1-based) of the documents; `on_progress` receives IngestProgress
+        events (otherwise a terminal bar is drawn when `progress`)."""
         target = Path(path) if path is not None else Path(self.settings.corpus)
         with self._ingest_lock:
-            return ingest(self.store, self.embedder, self.settings, target, progress=progress, prune=prune,
-                          id_prefix=id_prefix)
+            try:
+                return ingest(self.store, self.embedder, self.settings, target, progress=progress, prune=prune,
+                              id_prefix=id_prefix, shard=shard, on_progress=on_progress)
+            finally:
+                self.store.release()
 
     def search(
         self,
@@ -65,6 +75,7 @@ class Index:
         if mode not in ("hybrid", "dense", "lexical"):
             raise ConfigError(f"unknown retrieval mode {mode!r}: use hybrid, dense or lexical")
         query = query.strip()
+        self.store.sync()
         return retrieve(
             self.store, self.embedder, query, k=k or s.top_k, mode=mode, candidates=s.candidates,
             rrf_k=s.rrf_k, fusion=s.fusion, dense_weight=s.dense_weight,
@@ -73,28 +84,39 @@ class Index:
         )
 
     def documents(self) -> list[DocumentInfo]:
-        """The documents in the index, sorted by id (cached until the index changes)."""
-        generation = self.store.generation()
+        """The documents in the index, sorted by id (kept until the index changes)."""
+        self.store.sync()
+        generation = (self.store.catalog.state("collection"), self.store.catalog.generation)
         cached = self._documents
         if cached is not None and cached[0] == generation:
             return cached[1]
-        states = self.store.scan()
-        docs = [DocumentInfo(d, s.title, s.url, len(s.ids)) for d, s in sorted(states.items())]
+        docs = [DocumentInfo(d, r.title, r.url, r.total) for d, r in self.store.documents().items()]
         self._documents = (generation, docs)
         return docs
 
     def remove(self, document_id: str) -> bool:
         """Remove one document from the index; False when it was not there."""
         with self._ingest_lock:
-            states = self.store.scan()
-            state = states.pop(document_id, None)
-            if state is None:
+            self.store.sync()
+            if document_id not in self.store.catalog.get([document_id]):
                 return False
-            self.store.delete_ids(state.ids)
-            self.store.commit(states)
+            try:
+                self.store.write([], [document_id])
+            finally:
+                self.store.release()
             return True
 
+    def built_from(self, corpus: str | Path) -> bool:
+        """True when the index holds documents, all ingested from `corpus` with this index's settings."""
+        self.store.sync()
+        documents = self.store.documents()
+        if not documents:
+            return False
+        source, fingerprint = source_key(Path(corpus)), settings_fingerprint(self.settings, self.embedder.name)
+        return all(r.source == source and r.fingerprint == fingerprint for r in documents.values())
+
     def is_empty(self) -> bool:
+        self.store.sync()
         return self.store.count() == 0
 
     def ask(self, question: str, history: object = None, k: int | None = None, model: str | None = None,
@@ -108,12 +130,14 @@ class Index:
         return self.answerer.stream(question, history, k=k, model=model, mode=mode, documents=documents)
 
 
-def open_index(index_dir: str | Path | None = None, embedder: Embedder | None = None, **settings: object) -> Index:
-    """Open (or create) the index in `index_dir`; other keywords are Settings fields."""
+def open_index(index_dir: str | Path | None = None, embedder: Embedder | None = None, rebuild: bool = False,
+               **settings: object) -> Index:
+    """Open (or create) the index in `index_dir`; other keywords are Settings fields. `rebuild` deletes what the
+    index holds first (the only way to replace an index built with another embedding model)."""
     if index_dir is not None:
         settings["index_dir"] = Path(index_dir)
     try:
-        return Index(Settings(**settings), embedder=embedder)  # type: ignore[arg-type]
+        return Index(Settings(**settings), embedder=embedder, rebuild=rebuild)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid setting: {problems}") from exc

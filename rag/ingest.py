@@ -1,33 +1,41 @@
-"""Incremental ingestion: bring the store in line with a corpus, embedding only what changed.
+"""Incremental, streaming ingestion: bring the store in line with a corpus, reading and embedding only what changed.
 
-A document is unchanged when its content hash and the settings that cut and embedded it match what the store
-holds; it is then neither re-chunked nor re-embedded. Changed documents are replaced, documents gone from the
-corpus are removed (only those that came from the same corpus root, so uploads and other corpora in the same
-index are left alone), and incomplete documents left by an interrupted run are deleted and ingested again.
-A file that fails to load keeps its previous version in the index, and is named in the report.
+A file is unchanged, and not even read, when its size and mtime match what the catalog recorded; when only its
+mtime moved, the hash of its bytes decides (and the new mtime is recorded). Changed and new files stream through
+loading, chunking and embedding in groups of about GROUP_CHUNKS chunks, each group stored as one batch of the
+store's journaled write, so memory holds one group and the largest document, never the corpus. A corpus.jsonl is
+read line by line, a line being unchanged when its content hash and the settings match. Documents gone from the
+corpus are removed (only those that came from the same corpus root, so uploads and other corpora are left alone);
+a file that fails to load keeps its previous version and is named in the report. With `shard=(I, N)` only the
+documents of shard I are ingested (and pruned): N workers on one Chroma server split a corpus between them.
+
+Not here: parsing files (rag.documents), walking the corpus (rag.corpus), the write protocol (rag.store).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from tqdm import tqdm
+import numpy as np
 
 from rag.chunking import chunk_text
-from rag.documents import load_corpus
+from rag.corpus import CorpusFile, corpus_files, file_sha256, in_shard, is_jsonl, jsonl_lines
+from rag.documents import load_file
 from rag.embeddings import Embedder
+from rag.errors import DocumentError
+from rag.progress import Report, TerminalBar, Tracker
+from rag.records import ChunkRecord, DocRecord
 from rag.settings import Settings
-from rag.store import ChunkRecord, DocumentState, Store
-from rag.types import Chunk, Document, IngestReport, LoadFailure
+from rag.store import Store
+from rag.types import Document, IngestReport, LoadFailure
 
 TITLE_TOKENS = 32  # the title is prefixed to each chunk for embedding and BM25, cut to this many tokens
-GROUP_CHUNKS = 1024  # chunks embedded and stored together
-PROGRESS_MIN_DOCUMENTS = 5
+GROUP_CHUNKS = 2048  # chunks embedded and stored together (one journaled batch)
+EMBED_SLICE = 256  # texts per embedding call (progress moves between them)
 
 
 def settings_fingerprint(settings: Settings, embedder_name: str) -> str:
@@ -39,6 +47,57 @@ def source_key(path: Path) -> str:
     return str(path.resolve())
 
 
+class _Run:
+    """One ingestion: the report, the pending group and the progress."""
+
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings, source: str) -> None:
+        self.store, self.embedder, self.settings, self.source = store, embedder, settings, source
+        self.fingerprint = settings_fingerprint(settings, store.embedding_model)
+        self.report = IngestReport()
+        self.group: list[tuple[DocRecord, list[ChunkRecord], list[str], int]] = []
+        self.tracker = Tracker(0, 0, None)
+
+    def decide(self, doc: Document, old: DocRecord | None, weight: int, size: int = -1, mtime_ns: int = -1) -> None:
+        """Queue a loaded document unless it is unchanged (then only its file's new mtime is recorded); `weight`
+        is its share of the bytes to ingest, counted as done once its chunks are embedded."""
+        if old is not None and (old.sha256, old.fingerprint) == (doc.sha256, self.fingerprint):
+            self.report.unchanged.append(doc.id)
+            self.tracker.credit(weight)
+            if (old.size, old.mtime_ns) != (size, mtime_ns):
+                self.store.touch([replace(old, size=size, mtime_ns=mtime_ns)])
+            return
+        (self.report.updated if old is not None else self.report.added).append(doc.id)
+        prefix, budget = _title_prefix(_real_title(doc), self.embedder, self.settings)
+        chunks = chunk_text(doc.id, doc.text, self.embedder.token_offsets, budget,
+                            self.settings.chunk_overlap_sentences)
+        record = DocRecord(doc.id, doc.sha256, self.fingerprint, len(chunks), doc.title, doc.url, self.source,
+                           size, mtime_ns)
+        records = [ChunkRecord(c.id, c.text, doc.id, doc.title, doc.url, c.start, c.end, c.position, doc.sha256,
+                               self.fingerprint, len(chunks), self.source) for c in chunks]
+        self.group.append((record, records, [prefix + c.text for c in chunks], weight))
+        if sum(len(r) for _, r, _, _ in self.group) >= GROUP_CHUNKS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.group:
+            return
+        batch = []
+        for record, chunks, texts, weight in self.group:
+            parts, credited = [], 0
+            for i in range(0, len(texts), EMBED_SLICE):
+                parts.append(self.embedder.embed(texts[i : i + EMBED_SLICE]))
+                share = weight * min(i + EMBED_SLICE, len(texts)) // len(texts) - credited
+                self.tracker.embedded(len(parts[-1]), share)
+                credited += share
+            if not texts:
+                self.tracker.credit(weight)
+            vectors = np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
+            batch.append((record, chunks, vectors))
+            self.report.embedded += len(chunks)
+        self.store.write(batch)
+        self.group = []
+
+
 def ingest(
     store: Store,
     embedder: Embedder,  # used only when something must be embedded (a LazyEmbedder loads then)
@@ -47,66 +106,101 @@ def ingest(
     progress: bool = True,
     prune: bool = True,
     id_prefix: str = "",
+    shard: tuple[int, int] | None = None,
+    on_progress: Report | None = None,
 ) -> IngestReport:
+    """Bring the store in line with `path`; `on_progress` receives IngestProgress events (else a terminal bar
+    when `progress`)."""
     started = time.perf_counter()
-    report = IngestReport()
-    loaded = load_corpus(path, max_bytes=int(settings.max_file_mb * 1_000_000))
-    if id_prefix:  # e.g. "uploads/": keeps ids apart from the main corpus's
-        loaded.documents = [replace(d, id=id_prefix + d.id) for d in loaded.documents]
-        loaded.failures = [LoadFailure(id_prefix + f.path, f.error) for f in loaded.failures]
-    report.failed = loaded.failures
-    source = source_key(path)
-    fingerprint = settings_fingerprint(settings, store.embedding_model)
-
-    states = store.scan()
-    for doc_id, state in list(states.items()):
-        if not state.complete:
-            store.delete_ids(state.ids)
-            del states[doc_id]
-            report.repaired.append(doc_id)
-    current = {doc.id: doc for doc in loaded.documents}
-    failed_ids = {f.path for f in loaded.failures}
-
+    path = Path(path)
+    if not path.exists():
+        raise DocumentError(f"corpus not found: {path}")
+    store.replica.sync(force=True)  # plan against what other processes have stored too
+    run = _Run(store, embedder, settings, source_key(path))
+    run.report.repaired, store.repaired = list(store.repaired), []
+    report_to = on_progress or (TerminalBar() if progress else None)
+    known = {d: r for d, r in store.documents(run.source).items() if in_shard(d, shard)}
+    seen: set[str] = set()
+    max_bytes = int(settings.max_file_mb * 1_000_000)
+    if is_jsonl(path):
+        run.tracker = Tracker(1, path.stat().st_size, report_to)
+        done = 0
+        for _, item, offset in jsonl_lines(path, max_bytes):
+            weight, done = offset - done, offset
+            item = _prefixed(item, id_prefix)
+            if isinstance(item, LoadFailure):
+                run.report.failed.append(item)
+                seen.add(item.path)
+                run.tracker.credit(weight)
+            elif in_shard(item.id, shard):
+                seen.add(item.id)
+                run.decide(item, known.get(item.id), weight)
+            else:
+                run.tracker.credit(weight)
+        run.tracker.read()
+    else:
+        todo = _plan(run, path, id_prefix, shard, known, seen)
+        run.tracker = Tracker(len(todo), sum(f.size for f in todo), report_to)
+        for file in todo:
+            run.tracker.read()
+            try:
+                doc = load_file(file.path, file.doc_id, max_bytes)
+            except DocumentError as exc:
+                run.report.failed.append(LoadFailure(file.doc_id, str(exc)))
+                run.tracker.credit(file.size)
+            else:
+                run.decide(doc, known.get(file.doc_id), file.size, file.size, file.mtime_ns)
+    run.flush()
     if prune:
-        for doc_id, state in list(states.items()):
-            if state.source == source and doc_id not in current and doc_id not in failed_ids:
-                store.delete_ids(state.ids)
-                del states[doc_id]
-                report.removed.append(doc_id)
+        run.report.removed = sorted(d for d in known if d not in seen)
+        store.write([], run.report.removed)
+    run.tracker.finish()
+    run.report.chunks = store.count()
+    store.write_manifest()
+    run.report.seconds = time.perf_counter() - started
+    return run.report
 
-    todo: list[Document] = []
-    for doc in loaded.documents:
-        old = states.get(doc.id)
-        if old is not None and (old.sha256, old.fingerprint) == (doc.sha256, fingerprint):
-            report.unchanged.append(doc.id)
+
+def _plan(run: _Run, path: Path, id_prefix: str, shard: tuple[int, int] | None, known: dict[str, DocRecord],
+          seen: set[str]) -> list[CorpusFile]:
+    """The files to read, their ids prefixed; unchanged ones are reported (and their new mtimes recorded)."""
+    todo, moved = [], []
+    for item in corpus_files(path):
+        item = _prefixed(item, id_prefix)
+        if isinstance(item, LoadFailure):
+            run.report.failed.append(item)
+            seen.add(item.path)
             continue
-        (report.updated if old is not None else report.added).append(doc.id)
-        todo.append(doc)
+        if not in_shard(item.doc_id, shard):
+            continue
+        seen.add(item.doc_id)
+        old = known.get(item.doc_id)
+        if old is not None and old.fingerprint == run.fingerprint and old.size == item.size:
+            if old.mtime_ns == item.mtime_ns:
+                run.report.unchanged.append(item.doc_id)
+                continue
+            try:
+                same = file_sha256(item.path) == old.sha256
+            except OSError:
+                same = False
+            if same:
+                run.report.unchanged.append(item.doc_id)
+                moved.append(replace(old, mtime_ns=item.mtime_ns))
+                continue
+        todo.append(item)
+    run.store.touch(moved)
+    return todo
 
-    if todo:
-        bar = tqdm(
-            total=len(todo), unit="doc", desc="Ingesting", file=sys.stderr,
-            disable=not progress or len(todo) <= PROGRESS_MIN_DOCUMENTS,
-        )
-        group: list[tuple[Document, list[Chunk], str]] = []
-        for doc in todo:
-            prefix, budget = _title_prefix(_real_title(doc), embedder, settings)
-            group.append((doc, chunk_text(doc.id, doc.text, embedder.token_offsets, budget,
-                                          settings.chunk_overlap_sentences), prefix))
-            if sum(len(c) for _, c, _ in group) >= GROUP_CHUNKS:
-                report.embedded += _store_group(store, embedder, group, states, fingerprint, source)
-                bar.update(len(group))
-                group = []
-        if group:
-            report.embedded += _store_group(store, embedder, group, states, fingerprint, source)
-            bar.update(len(group))
-        bar.close()
 
-    if todo or report.removed or report.repaired or not store.is_committed(states):
-        store.commit(states)
-    report.chunks = sum(len(s.ids) for s in states.values())
-    report.seconds = time.perf_counter() - started
-    return report
+def _prefixed(item, prefix: str):  # type: ignore[no-untyped-def]
+    """The item with `prefix` before its document id (e.g. "uploads/")."""
+    if not prefix:
+        return item
+    if isinstance(item, LoadFailure):
+        return LoadFailure(prefix + item.path, item.error)
+    if isinstance(item, CorpusFile):
+        return replace(item, doc_id=prefix + item.doc_id)
+    return replace(item, id=prefix + item.id)
 
 
 def _real_title(doc: Document) -> str:
@@ -121,31 +215,3 @@ def _title_prefix(title: str, embedder: Embedder, settings: Settings) -> tuple[s
         title = title[: spans[TITLE_TOKENS - 1][1]]
     used = min(len(spans), TITLE_TOKENS) + 1 if spans else 0
     return (f"{title}\n" if spans else ""), max(min(settings.chunk_tokens, embedder.max_tokens) - used, 16)
-
-
-def _store_group(
-    store: Store,
-    embedder: Embedder,
-    group: list[tuple[Document, list[Chunk], str]],
-    states: dict[str, DocumentState],
-    fingerprint: str,
-    source: str,
-) -> int:
-    records, texts = [], []
-    for doc, chunks, prefix in group:
-        for chunk in chunks:
-            texts.append(prefix + chunk.text)
-            records.append(ChunkRecord(
-                chunk.id, chunk.text, doc.id, doc.title, doc.url, chunk.start, chunk.end, chunk.position,
-                doc.sha256, fingerprint, len(chunks), source,
-            ))
-    vectors = embedder.embed(texts)
-    old = [i for doc, _, _ in group if doc.id in states for i in states[doc.id].ids]
-    if old:
-        store.delete_ids(old)
-    store.add(records, vectors)
-    for doc, chunks, _ in group:
-        states[doc.id] = DocumentState(
-            doc.sha256, fingerprint, len(chunks), doc.title, doc.url, [c.id for c in chunks], source
-        )
-    return len(texts)

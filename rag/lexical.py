@@ -1,79 +1,208 @@
-"""The lexical side of hybrid search: a BM25 index (bm25s, English stopwords, Snowball stemming).
+"""The lexical side of hybrid search: an incremental BM25 index of chunks on disk (tantivy).
 
-Local Chroma has no sparse index, so this one is ours. bm25s cannot update an index in place, so the index is
-rebuilt from the chunk texts whenever the set of chunks changes (a few seconds for tens of thousands of
-chunks) and saved beside the Chroma store, stamped with the `generation` of the chunk set it was built from.
-A reader whose generation differs from the store's rebuilds it.
+Each chunk is (chunk id, document id, text). Adding, replacing or removing a document touches that document's
+chunks only: tantivy writes a small new segment plus delete bitsets at `commit()` and merges segments in the
+background, so a change costs what changed, not the size of the index. Ranking is Lucene's BM25 (k1=1.2,
+b=0.75) over bm25s's tokenisation, reproduced in Rust: lowercase, tokens matching \\b\\w\\w+\\b, bm25s's English
+stopwords removed, Snowball English stems (PyStemmer's algorithm). Measured against the bm25s index it replaces,
+recall@5 and MRR@10 stay within 0.5 points on SQuAD v1.1 and HotpotQA (bench/README.md).
+
+A commit is atomic and durable: after a kill the folder opens at the last finished commit, and each commit stores
+a caller's `generation` number in the same step. Any number of threads may search while one writes; searches
+see the last commit. One process writes a folder at a time (tantivy's lock file); others get `LockBusyError`.
+
+Not here: dense vectors, chunk texts (not stored), phrase queries, fusion.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
+import threading
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
-import bm25s
-import numpy as np
-import Stemmer
+import tantivy
 
-_STEMMER = Stemmer.Stemmer("english")
+from rag.errors import IndexError_
+
+# bm25s.stopwords.STOPWORDS_EN: the stopwords of the BM25 index this one replaced
+STOPWORDS = (
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not",
+    "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was",
+    "will", "with",
+)
+_TOKENIZER = "en_bm25s"
+_MARKER = "\x00state"  # id of the one bookkeeping record: the generation of the last commit
+_FIELDS = ("id", "doc", "body", "meta")
+_HEAP_BYTES = 64_000_000
+_TIE_SPARE = 16  # hits fetched beyond k, so that chunks tied at the k-th score come in id order whatever the build
+
+
+class LockBusyError(IndexError_):
+    """Another process holds this folder's writer lock."""
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"\b\w\w+\b"))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.custom_stopword(list(STOPWORDS)))
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("doc", stored=False, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("body", stored=False, tokenizer_name=_TOKENIZER, index_option="freq")
+    builder.add_text_field("meta", stored=True, tokenizer_name="raw", index_option="basic")
+    return builder.build()
+
+
+_thread = threading.local()
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    return bm25s.tokenize(texts, stemmer=_STEMMER, return_ids=False, show_progress=False)  # type: ignore[return-value]
+    """Each text as the index sees it (lowercased, stopwords out, stemmed); thread-safe (one analyzer per
+    thread: neither tantivy's analyzers nor PyStemmer's stemmers may be shared between threads)."""
+    analyzer = getattr(_thread, "analyzer", None)
+    if analyzer is None:
+        analyzer = _thread.analyzer = _analyzer()
+    return [list(analyzer.analyze(text)) for text in texts]
 
 
 class LexicalIndex:
-    """BM25 over chunk ids; empty until built."""
+    """BM25 over the chunks kept in `folder`: thread-safe, one writing process per folder."""
 
-    def __init__(self, ids: list[str] | None = None, retriever: bm25s.BM25 | None = None, generation: str = "") -> None:
-        self.ids = ids or []
-        self._position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
-        self._retriever = retriever
-        self.generation = generation
-
-    @classmethod
-    def build(cls, ids: list[str], texts: list[str], generation: str) -> LexicalIndex:
-        if not ids:
-            return cls(generation=generation)
-        retriever = bm25s.BM25()
-        retriever.index(bm25s.tokenize(texts, stemmer=_STEMMER, show_progress=False), show_progress=False)
-        return cls(list(ids), retriever, generation)
-
-    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        """The best `k` chunk ids for `query` with their BM25 scores (only those scoring above zero)."""
-        if self._retriever is None or k <= 0:
-            return []
-        tokens = tokenize([query])
-        if not tokens or not tokens[0]:
-            return []
-        mask = None
-        if allowed is not None:
-            mask = np.zeros(len(self.ids), dtype=np.float32)
-            for chunk_id in allowed:
-                if chunk_id in self._position:
-                    mask[self._position[chunk_id]] = 1.0
-        results, scores = self._retriever.retrieve(
-            tokens, k=min(k, len(self.ids)), show_progress=False, weight_mask=mask, n_threads=0
-        )
-        return [(self.ids[int(i)], float(s)) for i, s in zip(results[0], scores[0]) if s > 0]
-
-    def save(self, folder: Path) -> None:
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if self._retriever is not None:
-            self._retriever.save(str(tmp), show_progress=False)
-        (tmp / "ids.json").write_text(json.dumps({"generation": self.generation, "ids": self.ids}))
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
-
-    @classmethod
-    def load(cls, folder: Path) -> LexicalIndex | None:
-        """The saved index, or None when there is none or it cannot be read."""
+    def __init__(self, folder: str | Path, threads: int = 1) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
         try:
-            meta = json.loads((folder / "ids.json").read_text())
-            retriever = bm25s.BM25.load(str(folder), show_progress=False) if meta["ids"] else None
-        except Exception:  # noqa: BLE001 - a damaged cache is rebuilt
-            return None
-        return cls(meta["ids"], retriever, meta["generation"])
+            exists = tantivy.Index.exists(str(self.folder))
+            index = tantivy.Index.open(str(self.folder)) if exists else tantivy.Index(_schema(), path=str(self.folder))
+            index.register_tokenizer(_TOKENIZER, _analyzer())
+            for name in _FIELDS:
+                tantivy.Query.term_query(index.schema, name, "")
+        except ValueError as exc:
+            raise ValueError(f"{self.folder} does not hold a lexical index of this version: {exc}") from exc
+        self._index = index
+        self._schema = index.schema
+        self._threads = threads
+        self._writer: tantivy.IndexWriter | None = None
+        self._write_lock = threading.RLock()
+
+    def close(self) -> None:
+        """Release the writer and its lock, dropping changes that were not committed."""
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.rollback()
+                self._writer.wait_merging_threads()
+                self._writer = None
+
+    # -- writing --------------------------------------------------------------------------------------------
+    def claim(self) -> None:
+        """Take this folder's writer lock now (raises LockBusyError when another process holds it)."""
+        with self._write_lock:
+            self._w()
+
+    def _w(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            try:
+                self._writer = self._index.writer(_HEAP_BYTES, self._threads)
+            except ValueError as exc:
+                if "lock" in str(exc).lower():
+                    raise LockBusyError(f"another process is writing the index in {self.folder.parent}: one process "
+                                        "at a time may write an index folder") from exc
+                raise
+        return self._writer
+
+    def add(self, records: Iterable[tuple[str, str, str]]) -> None:
+        """Add (chunk id, document id, text) records, replacing chunks of the same id; visible after `commit()`."""
+        with self._write_lock:
+            writer = self._w()
+            for chunk_id, document_id, text in records:
+                writer.delete_documents_by_term("id", chunk_id)
+                writer.add_document(tantivy.Document(id=chunk_id, doc=document_id, body=text))
+
+    def delete_documents(self, document_ids: Collection[str]) -> None:
+        """Remove every chunk of these documents; effective at `commit()`."""
+        if document_ids:
+            with self._write_lock:
+                query = tantivy.Query.term_set_query(self._schema, "doc", list(document_ids))
+                self._w().delete_documents_by_query(query)
+
+    def delete_all(self) -> None:
+        with self._write_lock:
+            self._w().delete_all_documents()
+
+    def commit(self, generation: int) -> None:
+        """Make every change since the last commit durable and visible, with `generation`, atomically."""
+        with self._write_lock:
+            writer = self._w()
+            writer.delete_documents_by_term("id", _MARKER)
+            writer.add_document(tantivy.Document(id=_MARKER, meta=str(generation)))
+            writer.commit()
+            self._index.reload()
+
+    def rollback(self) -> None:
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.rollback()
+
+    # -- reading --------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """See the latest commit (of another process too) now."""
+        self._index.reload()
+
+    def search(self, query: str, k: int, documents: Collection[str] | None = None) -> list[tuple[str, float]]:
+        """The best `k` (chunk id, BM25 score) for `query`, best first; only chunks of `documents` when given."""
+        if k <= 0 or (documents is not None and not documents):
+            return []
+        tokens = tokenize([query])[0]
+        if not tokens:
+            return []
+        schema = self._schema
+        q = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t, index_option="freq")) for t in tokens]
+        )
+        if documents is not None:
+            only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(schema, "doc", list(documents)), 0.0)
+            q = tantivy.Query.boolean_query([(tantivy.Occur.Must, q), (tantivy.Occur.Must, only)])
+        searcher = self._index.searcher()
+        hits = searcher.search(q, k + _TIE_SPARE, count=False).hits
+        found = [(searcher.doc(address)["id"][0], float(score)) for score, address in hits if score > 0]
+        return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:k]  # equal scores in id order, in any build
+
+    def ids_of(self, document_ids: Collection[str]) -> list[str]:
+        """The chunk ids of these documents, as last committed."""
+        if not document_ids:
+            return []
+        searcher = self._index.searcher()
+        q = tantivy.Query.term_set_query(self._schema, "doc", list(document_ids))
+        total = searcher.search(q, 1, count=True).count or 0
+        if not total:
+            return []
+        return [searcher.doc(address)["id"][0] for _, address in searcher.search(q, total, count=False).hits]
+
+    def count(self) -> int:
+        """Chunks in the last commit."""
+        searcher = self._index.searcher()
+        return searcher.num_docs - (1 if searcher.doc_freq("id", _MARKER) else 0)
+
+    def generation(self) -> int:
+        """The generation stored by the last commit (0 before any)."""
+        searcher = self._index.searcher()
+        hits = searcher.search(tantivy.Query.term_query(self._schema, "id", _MARKER), 1, count=False).hits
+        if not hits:
+            return 0
+        value = searcher.doc(hits[0][1]).get_first("meta")
+        return int(value) if value and str(value).isdigit() else 0
+
+    def all_ids(self) -> list[str]:
+        """Every chunk id as last committed (for checks and tests: reads every stored id)."""
+        searcher = self._index.searcher()
+        if not searcher.num_docs:
+            return []
+        hits = searcher.search(tantivy.Query.all_query(), searcher.num_docs, count=False).hits
+        return [i for i in (searcher.doc(address)["id"][0] for _, address in hits) if i != _MARKER]

@@ -1,4 +1,4 @@
-"""Question -> ranked passages: dense (Chroma), lexical (BM25), or both fused: by reciprocal rank fusion (the
+"""Question -> ranked passages: dense (Chroma), lexical (BM25, tantivy), or both fused: by reciprocal rank fusion (the
 default) or by a convex combination of the two sides' min-max-normalised scores (`fusion="convex"`).
 
 Scores, per passage: `score` is what the ranking used (the fused score in hybrid mode, cosine similarity in
@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.types import Passage
+
+SPARE = 5  # ranked candidates fetched beyond k, in case some were removed (or are half written) since the ranking
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -91,11 +93,9 @@ def retrieve(
     pool = max(candidates, k)
     if vector is None:
         vector = embedder.embed([query])[0]
-    dense = store.dense(vector, pool, documents) if mode != "lexical" else []
-    lexical: list[tuple[str, float]] = []
-    if mode != "dense":
-        allowed = store.chunk_ids_of(documents) if documents else None
-        lexical = store.lexical().search(query, pool, allowed)
+    documents = documents or None  # an empty list filters nothing, as no list
+    dense = store.dense_search(vector, pool, documents) if mode != "lexical" else []
+    lexical = store.lexical_search(query, pool, documents) if mode != "dense" else []
     dense_scores, lexical_scores = dict(dense), dict(lexical)
 
     if mode == "hybrid" and fusion == "convex":
@@ -111,15 +111,13 @@ def retrieve(
     if not ranked:
         return []
 
-    head = ranked[: max(3 * k, k)] if use_mmr else ranked[:k]
-    chunks, vectors = store.get(head, embeddings=True)
-    if use_mmr:
-        head = mmr(head, ranking_scores, vectors, k, mmr_lambda)
+    pool_ids = ranked[: 3 * k] if use_mmr else ranked[: k + SPARE]
+    chunks, vectors = store.get(pool_ids, embeddings=True)  # only chunks of documents the catalog holds now
+    head = [c for c in pool_ids if c in chunks]
+    head = mmr(head, ranking_scores, vectors, k, mmr_lambda) if use_mmr else head[:k]
     passages = []
     for rank, chunk_id in enumerate(head[:k], start=1):
-        chunk = chunks.get(chunk_id)
-        if chunk is None:  # removed since the ranking was made
-            continue
+        chunk = chunks[chunk_id]
         similarity = dense_scores.get(chunk_id)
         if similarity is None and chunk_id in vectors:
             similarity = float(vectors[chunk_id] @ vector)

@@ -9,6 +9,7 @@
     Answer        text, citations, passages, refused?, partial?, support, timings, settings hash   (answering.py)
     DocumentInfo  one document of the index, as listed to users
     IngestReport  what one ingestion changed
+    IngestProgress  how far an ingestion has come (chunks stored, rate, ETA)
 
 Only values live here: no I/O, no model, no store. Everything else imports them from this module.
 """
@@ -211,4 +212,37 @@ class IngestReport:
             "repaired": len(self.repaired),
             "seconds": round(self.seconds, 3),
             "documents": {"added": self.added, "updated": self.updated, "removed": self.removed},
+        }
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    chunks: int  # chunks embedded and stored so far by this run
+    files: int  # files (or corpus.jsonl lines) read so far, of those that needed reading
+    files_total: int
+    bytes: int  # bytes of those read so far
+    bytes_total: int
+    elapsed_s: float
+    done: bool = False
+
+    @property
+    def chunks_per_s(self) -> float:
+        return self.chunks / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left, from the share of bytes read so far (None before anything is read)."""
+        if self.done:
+            return 0.0
+        if self.bytes <= 0 or self.bytes_total <= 0:
+            return None
+        return max(self.elapsed_s * (self.bytes_total - self.bytes) / self.bytes, 0.0)
+
+    def to_json(self) -> dict:
+        eta = self.eta_s
+        return {
+            "event": "progress", "chunks": self.chunks, "chunks_per_s": round(self.chunks_per_s, 1),
+            "files": self.files, "files_total": self.files_total, "bytes": self.bytes,
+            "bytes_total": self.bytes_total, "elapsed_s": round(self.elapsed_s, 1),
+            "eta_s": None if eta is None else round(eta, 1), "done": self.done,
         }

@@ -1,7 +1,9 @@
-"""The index end to end: real all-MiniLM-L6-v2, real Chroma (local and server), real bm25s.
+"""The index end to end: real all-MiniLM-L6-v2, real Chroma (local and server), real tantivy.
 
 Corpora are written in tmp_path at run time. One SentenceTransformerEmbedder is shared by the module, so the model
-loads once; the interruption tests start child processes that load it themselves.
+loads once; the interruption tests start child processes that load it themselves. What is checked after every
+change, kill or sync: Chroma's chunks, the Chroma catalog, the local mirror and the lexical index hold exactly one
+complete, current copy of every document, with no journal left.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from rag.chunking import chunk_text  # noqa: E402
 from rag.documents import load_corpus  # noqa: E402
 from rag.embeddings import SentenceTransformerEmbedder  # noqa: E402
 from rag.ingest import _real_title, _title_prefix  # noqa: E402
+from rag.errors import ModelMismatchError  # noqa: E402
 from rag.store import Store  # noqa: E402
 
 try:
@@ -151,11 +154,13 @@ def embedder() -> Iterator[SentenceTransformerEmbedder]:
 
 
 def chroma_ids(store: Store) -> list[str]:
-    return list(store.collection.get(include=[])["ids"])
+    return list(store.dense.chunks.get(include=[])["ids"])
 
 
-def manifest_ids(store: Store) -> list[str]:
-    return [i for d in store.read_manifest().get("documents", {}).values() for i in d["chunks"]]
+def chroma_catalog(store: Store) -> dict[str, str]:
+    """Live documents of the shared catalog -> version."""
+    got = store.dense.catalog.get(include=["metadatas"])
+    return {d: m["version"] for d, m in zip(got["ids"], got["metadatas"]) if not m["deleted"]}
 
 
 def expected_chunk_ids(
@@ -170,31 +175,31 @@ def expected_chunk_ids(
     return expected
 
 
-def assert_consistent(ix: rag.Index, corpus: Path, embedder: SentenceTransformerEmbedder) -> None:
-    """Chroma, manifest and BM25 hold exactly one complete, current copy of every document of `corpus`."""
-    store = ix.store
-    expected = expected_chunk_ids(corpus, embedder, ix.settings)
-    states = store.scan()
-    assert sorted(states) == sorted(expected)
-    incomplete = [d for d, s in states.items() if not s.complete]
-    assert incomplete == []
-    for doc_id, state in states.items():
-        assert sorted(state.ids) == sorted(expected[doc_id]), doc_id
-        assert state.sha256 == hashlib.sha256((corpus / doc_id).read_bytes()).hexdigest(), doc_id
-    assert [d.id for d in ix.documents()] == sorted(expected)
+def assert_in_step(store: Store) -> set[str]:
+    """Chroma's chunks and catalog, the mirror and the lexical index agree, with no journal: the chunk ids."""
+    store.lexical.refresh()
+    assert store.catalog.journal() == {}
+    assert store.local.in_step()
+    mirror = store.documents()
+    assert {d: r.version for d, r in mirror.items()} == chroma_catalog(store)
+    in_chroma, in_lexical = chroma_ids(store), store.lexical.all_ids()
+    for ids in (in_chroma, in_lexical):
+        assert [i for i, c in Counter(ids).items() if c > 1] == []
+    assert set(in_chroma) == set(in_lexical)
+    assert len(in_chroma) == sum(r.total for r in mirror.values()) == store.count()
+    return set(in_chroma)
 
-    in_chroma, in_manifest, in_bm25 = chroma_ids(store), manifest_ids(store), list(store.lexical().ids)
-    for ids in (in_chroma, in_manifest, in_bm25):
-        duplicates = [i for i, c in Counter(ids).items() if c > 1]
-        assert duplicates == []
-    wanted = {i for ids in expected.values() for i in ids}
-    assert set(in_chroma) == wanted
-    assert set(in_manifest) == wanted
-    assert set(in_bm25) == wanted
-    assert store.count() == len(wanted)
-    generation = store.read_manifest()["generation"]
-    assert generation == store.generation() == store.lexical().generation
-    assert generation != ""
+
+def assert_consistent(ix: rag.Index, corpus: Path, embedder: SentenceTransformerEmbedder) -> None:
+    """The index holds exactly one complete, current copy of every document of `corpus`, on every side."""
+    expected = expected_chunk_ids(corpus, embedder, ix.settings)
+    mirror = ix.store.documents()
+    assert sorted(mirror) == sorted(expected)
+    for doc_id, record in mirror.items():
+        assert record.sha256 == hashlib.sha256((corpus / doc_id).read_bytes()).hexdigest(), doc_id
+        assert sorted(ix.store.lexical.ids_of([doc_id])) == sorted(expected[doc_id]), doc_id
+    assert [d.id for d in ix.documents()] == sorted(expected)
+    assert assert_in_step(ix.store) == {i for ids in expected.values() for i in ids}
 
 
 # --- 1. Chroma server mode -----------------------------------------------------------------------
@@ -209,85 +214,96 @@ def test_two_app_processes_share_one_chroma_server(tmp_path: Path, embedder: Sen
         assert sorted(report.added) == sorted(SMALL_CORPUS)
         assert report.failed == []
         assert report.embedded == report.chunks == first.store.count() > 0
-        assert not (tmp_path / "app1" / "chroma").exists()  # nothing stored locally but BM25 + manifest
-
+        assert not (tmp_path / "app1" / "chroma").exists()  # nothing stored locally but the lexical side
         hits = first.search(OCTOPUS_QUESTION, k=3)
         assert hits[0].document == "c.txt"
-        generation = first.store.read_manifest()["generation"]
 
-        # a second app process: its own folder, the same server
+        # a second app process: its own folder, the same server; its first sync takes every document once
         second = rag.open_index(tmp_path / "app2", embedder=embedder, chroma_url=url)
-        assert first.store.generation() == generation  # opening did not reset the stamp
+        assert second.store.replica.applied == len(SMALL_CORPUS)
         assert [(d.id, d.chunks) for d in second.documents()] == [(d.id, d.chunks) for d in first.documents()]
-        assert not (tmp_path / "app2" / "bm25").exists()
+        assert_in_step(second.store)
         hits2 = second.search(OCTOPUS_QUESTION, k=3)
-        assert hits2[0].document == "c.txt"
-        assert hits2[0].id == hits[0].id
-        lexical = second.store.lexical()
-        assert lexical.generation == generation  # rebuilt from the server's chunks
-        assert sorted(lexical.ids) == sorted(chroma_ids(first.store))
-        assert (tmp_path / "app2" / "bm25" / "ids.json").exists()
+        assert [h.id for h in hits2] == [h.id for h in hits]
         for mode in ALL_MODES:
             assert second.search("Which city has yellow trams and fado?", k=2, mode=mode)[0].document == "h.md"
         assert second.search("Quorvath blackberries", mode="lexical") == []
 
-        # the first process changes a document; the second sees it once its generation check comes round
+        # the first process changes one document and removes another; the second takes those two only
         (corpus / "a.md").write_text(
             SMALL_CORPUS["a.md"] + " Foxes in the Quorvath forest gorge themselves on blackberries in autumn.\n"
         )
+        (corpus / "g.txt").unlink()
         report = first.ingest(corpus, progress=False)
-        assert report.updated == ["a.md"]
-        assert sorted(report.unchanged) == sorted(set(SMALL_CORPUS) - {"a.md"})
-        new_generation = first.store.read_manifest()["generation"]
-        assert new_generation != generation
-        time.sleep(2.1)  # the generation check runs at most once per 2 s
+        assert report.updated == ["a.md"] and report.removed == ["g.txt"]
+        assert sorted(report.unchanged) == sorted(set(SMALL_CORPUS) - {"a.md", "g.txt"})
+        time.sleep(2.1)  # a replica looks at the catalog at most every 2 s
         hits = second.search("Quorvath blackberries", k=3, mode="lexical")
         assert hits and hits[0].document == "a.md" and "Quorvath" in hits[0].text
-        assert second.store.lexical().generation == new_generation
-        assert sorted(second.store.lexical().ids) == sorted(chroma_ids(first.store))
+        assert second.store.replica.applied == len(SMALL_CORPUS) + 2  # incremental: no rebuild
+        assert all(p.document != "g.txt" for p in second.search("emperor penguins", k=8, mode="lexical"))
+        assert "g.txt" not in [d.id for d in second.documents()]
+        assert assert_in_step(second.store) == set(chroma_ids(first.store))
         assert second.search("Quorvath blackberries", k=1)[0].document == "a.md"  # hybrid too
 
         # a third process started later loads nothing stale either
         third = rag.open_index(tmp_path / "app3", embedder=embedder, chroma_url=url)
         assert third.search("Quorvath blackberries", k=1, mode="lexical")[0].document == "a.md"
-        assert third.ingest(corpus, progress=False).unchanged == sorted(SMALL_CORPUS)
+        assert third.ingest(corpus, progress=False).unchanged == sorted(set(SMALL_CORPUS) - {"g.txt"})
 
 
 # --- 2. interrupted ingestion --------------------------------------------------------------------
-# The child ingests with GROUP_CHUNKS=64 and Store.add wrapped to store each group in two halves, cut inside a
-# document, printing "ADDED <call> ..." after each half. At call `stop_at` it prints PARTIAL after the first half
-# and sleeps: the parent sends the signal then, so the store deterministically holds complete groups, one half
-# group with a document cut in two, and nothing of the rest; no commit, so no new generation, BM25 or manifest.
+# The child ingests with GROUP_CHUNKS=64. One step of the write protocol is wrapped: at its call `stop_at` the
+# child prints PARTIAL and sleeps, and the parent sends the signal then. The steps:
+#   chunks    Dense.upsert_chunks, after the first half of the group (cut inside a document) is stored
+#   catalog   Dense.put_catalog, after the catalog records are written (the local side not yet)
+#   lexical   LexicalIndex.commit, after the lexical commit (the mirror not yet)
 
 CHILD = textwrap.dedent(
     """
     import json, os, sys, time
-    import rag, rag.ingest, rag.store
+    import rag, rag.ingest, rag.dense, rag.lexical
 
-    index_dir, corpus, stop_at, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    index_dir, corpus, stop_at, mode, step = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[6]
     rag.ingest.GROUP_CHUNKS = 64
-    original = rag.store.Store.add
     calls = 0
     armed = mode != "update"
 
-    def add(self, chunks, embeddings):
-        # store each group in two halves, the cut inside a document, so a kill can leave one incomplete
+    def stop_here(label):
         global calls
-        if not armed:
-            return original(self, chunks, embeddings)
         calls += 1
-        cut = len(chunks) // 2
-        while cut < len(chunks) - 1 and chunks[cut].document != chunks[cut - 1].document:
-            cut += 1
-        original(self, chunks[:cut], embeddings[:cut])
-        print(f"ADDED {calls} {cut} {chunks[cut].document}", flush=True)
+        print(f"{label} {calls}", flush=True)
         if calls == stop_at:
             print("PARTIAL", flush=True)
             time.sleep(120)  # killed here
-        original(self, chunks[cut:], embeddings[cut:])
-        print(f"ADDED {calls} {len(chunks)}", flush=True)
 
-    rag.store.Store.add = add
+    upsert = rag.dense.Dense.upsert_chunks
+    def upsert_chunks(self, chunks, vectors):
+        if not armed or step != "chunks":
+            return upsert(self, chunks, vectors)
+        cut = len(chunks) // 2
+        while cut < len(chunks) - 1 and chunks[cut].document != chunks[cut - 1].document:
+            cut += 1
+        upsert(self, chunks[:cut], vectors[:cut])
+        print(f"SPLIT {chunks[cut].document}", flush=True)
+        stop_here("ADDED")
+        upsert(self, chunks[cut:], vectors[cut:])
+
+    put = rag.dense.Dense.put_catalog
+    def put_catalog(self, records):
+        put(self, records)
+        if armed and step == "catalog" and records and not records[0].deleted:
+            stop_here("CATALOG")
+
+    commit = rag.lexical.LexicalIndex.commit
+    def lexical_commit(self, generation):
+        commit(self, generation)
+        if armed and step == "lexical" and generation > 1:
+            stop_here("LEXICAL")
+
+    rag.dense.Dense.upsert_chunks = upsert_chunks
+    rag.dense.Dense.put_catalog = put_catalog
+    rag.lexical.LexicalIndex.commit = lexical_commit
     index = rag.open_index(index_dir, **json.loads(sys.argv[5]))
     if mode == "update":
         index.ingest(corpus, progress=False)
@@ -303,7 +319,8 @@ CHILD = textwrap.dedent(
 )
 
 
-def run_child_until(tmp_path: Path, index_dir: Path, corpus: Path, stop_at: int, mode: str, sig: int) -> list[str]:
+def run_child_until(tmp_path: Path, index_dir: Path, corpus: Path, stop_at: int, mode: str, sig: int,
+                    step: str = "chunks") -> list[str]:
     """Run CHILD, send `sig` when it prints PARTIAL, return its output lines."""
     script = tmp_path / "child.py"
     script.write_text(CHILD)
@@ -313,7 +330,7 @@ def run_child_until(tmp_path: Path, index_dir: Path, corpus: Path, stop_at: int,
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(
             [sys.executable, str(script), str(index_dir), str(corpus), str(stop_at), mode,
-             json.dumps(GENERATED_SETTINGS)],
+             json.dumps(GENERATED_SETTINGS), step],
             stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True, env=env,
         )
         lines: queue.Queue[str | None] = queue.Queue()
@@ -327,7 +344,7 @@ def run_child_until(tmp_path: Path, index_dir: Path, corpus: Path, stop_at: int,
         threading.Thread(target=pump, daemon=True).start()
         seen: list[str] = []
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120
             while True:
                 try:
                     line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
@@ -357,32 +374,46 @@ def test_ingestion_killed_mid_group_is_repaired(tmp_path: Path, embedder: Senten
     corpus = write_generated_corpus(tmp_path / "corpus")
     index_dir = tmp_path / "idx"
     seen = run_child_until(tmp_path, index_dir, corpus, stop_at=2, mode="fresh", sig=signal.SIGKILL)
-    assert seen[0].startswith("ADDED 1 ") and seen[-1] == "PARTIAL"
-    split_document = seen[-2].split()[3]  # the document cut in half by the kill
+    split_document = [line.split()[1] for line in seen if line.startswith("SPLIT")][-1]
 
+    # Chroma holds the first group and half of the second; the journal names the second group's documents
     ix = rag.open_index(index_dir, embedder=embedder, **GENERATED_SETTINGS)
-    before = ix.store.scan()
-    assert 0 < ix.store.count() < 600
-    assert not (index_dir / "manifest.json").exists()
-    incomplete = sorted(d for d, s in before.items() if not s.complete)
-    assert incomplete == [split_document]
-    complete_before = {d for d, s in before.items() if s.complete}
-    assert len(complete_before) > 20  # the first group and half of the second
+    assert ix.store.repaired == [split_document]  # the half-written one, undone when the folder was opened
+    complete_before = set(ix.store.documents())
+    assert len(complete_before) > 20  # the first group, kept
+    assert 0 < len(chroma_ids(ix.store)) < 600
+    assert_in_step(ix.store)  # no chunk of the unfinished batch is left anywhere
 
     report = ix.ingest(corpus, progress=False)
     assert report.repaired == [split_document]
     assert report.failed == [] and report.removed == [] and report.updated == []
     assert sorted(report.unchanged) == sorted(complete_before)  # stored chunks are kept, not re-embedded
     assert sorted(report.added) == sorted({f"doc_{i:03d}.txt" for i in range(300)} - complete_before)
-    assert report.embedded == report.chunks - sum(len(before[d].ids) for d in complete_before)
+    assert report.embedded == report.chunks - sum(r.total for d, r in ix.store.documents().items()
+                                                  if d in complete_before)
     assert_consistent(ix, corpus, embedder)
-
     for doc_id, sentence in DISTINCT.items():
         for mode in ALL_MODES:
             assert ix.search(sentence, k=3, mode=mode)[0].document == doc_id, (doc_id, mode)
 
     again = ix.ingest(corpus, progress=False)
     assert again.embedded == 0 and len(again.unchanged) == 300 and again.repaired == []
+
+
+@pytest.mark.parametrize("step", ["catalog", "lexical"])
+def test_a_kill_after_the_shared_writes_keeps_the_batch(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder, step: str
+) -> None:
+    corpus = write_generated_corpus(tmp_path / "corpus", n=80)
+    index_dir = tmp_path / "idx"
+    run_child_until(tmp_path, index_dir, corpus, stop_at=2, mode="fresh", sig=signal.SIGKILL, step=step)
+    ix = rag.open_index(index_dir, embedder=embedder, **GENERATED_SETTINGS)
+    assert ix.store.repaired == []  # Chroma held the whole batch: the local side took it from there
+    kept = assert_in_step(ix.store)
+    assert len(ix.store.documents()) > 40 and kept
+    report = ix.ingest(corpus, progress=False)
+    assert report.repaired == [] and report.updated == [] and report.embedded < report.chunks
+    assert_consistent(ix, corpus, embedder)
 
 
 UPDATE_DOCUMENTS = 96
@@ -393,27 +424,24 @@ def test_update_interrupted_by_ctrl_c_is_repaired(tmp_path: Path, embedder: Sent
     index_dir = tmp_path / "idx"
     seen = run_child_until(tmp_path, index_dir, corpus, stop_at=3, mode="update", sig=signal.SIGINT)
     assert "REVISED" in seen
-    split_document = seen[-2].split()[3]
+    split_document = [line.split()[1] for line in seen if line.startswith("SPLIT")][-1]
 
     ix = rag.open_index(index_dir, embedder=embedder, **GENERATED_SETTINGS)
-    old_manifest = ix.store.read_manifest()
-    assert len(old_manifest["documents"]) == UPDATE_DOCUMENTS  # from the first, complete run
-    before = ix.store.scan()
+    assert ix.store.repaired == [split_document]
+    before = ix.store.documents()
     shas = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in corpus.iterdir()}
-    assert sorted(d for d, s in before.items() if not s.complete) == [split_document]
-    current = {d for d, s in before.items() if s.complete and s.sha256 == shas[d]}
-    stale = {d for d, s in before.items() if s.complete and s.sha256 != shas[d]}
-    missing = set(shas) - set(before)
-    assert current and stale and missing  # groups 1-2 revised, group 3 half-done, the rest old
+    current = {d for d, r in before.items() if r.sha256 == shas[d]}
+    stale = {d for d, r in before.items() if r.sha256 != shas[d]}
+    assert current and stale and split_document not in before  # groups 1-2 revised, 3 undone, the rest old
+    assert_in_step(ix.store)
 
     report = ix.ingest(corpus, progress=False)
     assert report.repaired == [split_document]
     assert sorted(report.unchanged) == sorted(current)
     assert sorted(report.updated) == sorted(stale)
-    assert sorted(report.added) == sorted(missing | {split_document})
+    assert sorted(report.added) == sorted(set(shas) - current - stale)
     assert report.removed == [] and report.failed == []
     assert_consistent(ix, corpus, embedder)
-    assert ix.store.read_manifest()["generation"] != old_manifest["generation"]
 
     last = f"doc_{UPDATE_DOCUMENTS - 1:03d}.txt"
     hits = ix.search(f"Revised edition, with a note on {last.replace('.', ' ')}", k=3, mode="lexical")
@@ -423,7 +451,7 @@ def test_update_interrupted_by_ctrl_c_is_repaired(tmp_path: Path, embedder: Sent
             assert ix.search(sentence, k=3)[0].document == doc_id
 
 
-def test_update_interrupted_before_commit_is_repaired(
+def test_update_interrupted_before_the_local_commit_is_kept(
     tmp_path: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     corpus = write_small_corpus(tmp_path / "corpus")
@@ -431,18 +459,19 @@ def test_update_interrupted_before_commit_is_repaired(
     ix.ingest(corpus, progress=False)
     (corpus / "e.txt").write_text(SMALL_CORPUS["e.txt"] + " Beekeepers in Quorvath smoke the hives with sage.\n")
 
-    def interrupted(self: Store, states: object) -> None:
+    def interrupted(self: object, *args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(Store, "commit", interrupted)
+        patch.setattr(rag.local.Local, "commit", interrupted)
         with pytest.raises(KeyboardInterrupt):
             ix.ingest(corpus, progress=False)
+    ix.store.close()
 
     ix = rag.open_index(tmp_path / "idx", embedder=embedder)
-    ix.ingest(corpus, progress=False)
-    hits = ix.search("Quorvath sage", k=1, mode="lexical")
-    assert hits and hits[0].document == "e.txt"
+    assert ix.store.repaired == []  # Chroma had the new version whole: kept
+    assert ix.search("Quorvath sage", k=1, mode="lexical")[0].document == "e.txt"
+    assert ix.ingest(corpus, progress=False).unchanged == sorted(SMALL_CORPUS)
     assert_consistent(ix, corpus, embedder)
 
 
@@ -462,7 +491,9 @@ class RenamedEmbedder:
         return self.inner.token_offsets(texts)
 
 
-def test_chunking_and_model_changes_rebuild_everything(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_chunking_changes_rechunk_and_another_model_is_refused(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
     corpus = write_small_corpus(tmp_path / "corpus")
     index_dir = tmp_path / "idx"
     names = sorted(SMALL_CORPUS)
@@ -478,9 +509,8 @@ def test_chunking_and_model_changes_rebuild_everything(tmp_path: Path, embedder:
     assert sorted(report.updated) == names
     assert report.added == report.unchanged == report.removed == report.repaired == []
     assert report.embedded == report.chunks == small.store.count() > len(original_ids)
-    small_ids = set(chroma_ids(small.store))
-    assert not small_ids & original_ids
-    assert small.store.read_manifest()["settings"]["chunk_tokens"] == "64"
+    assert not set(chroma_ids(small.store)) & original_ids
+    assert json.loads((index_dir / "manifest.json").read_text())["settings"]["chunk_tokens"] == "64"
     assert_consistent(small, corpus, embedder)
     assert small.search(OCTOPUS_QUESTION, k=1)[0].document == "c.txt"
 
@@ -492,14 +522,24 @@ def test_chunking_and_model_changes_rebuild_everything(tmp_path: Path, embedder:
     assert_consistent(back, corpus, embedder)
     assert back.ingest(corpus, progress=False).embedded == 0
 
-    # another embedding model: the collection is rebuilt, every document embedded again
-    other = rag.open_index(index_dir, embedder=RenamedEmbedder(embedder, "another-model"))
+    # another embedding model: opening refuses, names both models and the command, and deletes nothing
+    with pytest.raises(ModelMismatchError) as refused:
+        rag.open_index(index_dir, embedder=RenamedEmbedder(embedder, "another-model"))
+    message = str(refused.value)
+    assert embedder.name in message and "another-model" in message and "rag ingest --rebuild" in message
+    assert set(chroma_ids(rag.open_index(index_dir, embedder=embedder).store)) == original_ids
+
+    # --rebuild is the way: everything embedded again with the new model
+    other = rag.open_index(index_dir, embedder=RenamedEmbedder(embedder, "another-model"), rebuild=True)
+    assert other.is_empty()
     report = other.ingest(corpus, progress=False)
-    assert sorted(report.added + report.updated) == names and report.unchanged == []
+    assert sorted(report.added) == names and report.unchanged == []
     assert report.embedded == report.chunks == other.store.count() == len(original_ids)
-    assert other.store.read_manifest()["embedding_model"] == "another-model"
+    assert json.loads((index_dir / "manifest.json").read_text())["embedding_model"] == "another-model"
     assert_consistent(other, corpus, embedder)
     assert other.search(OCTOPUS_QUESTION, k=1)[0].document == "c.txt"
+    with pytest.raises(ModelMismatchError):
+        rag.open_index(index_dir, embedder=embedder)
 
 
 # --- 4. document filter and MMR -------------------------------------------------------------------
@@ -509,7 +549,7 @@ def test_document_filter_and_mmr(tmp_path: Path, embedder: SentenceTransformerEm
     corpus = write_small_corpus(tmp_path / "corpus")
     ix = rag.open_index(tmp_path / "idx", embedder=embedder)
     ix.ingest(corpus, progress=False)
-    b_chunks = len(ix.store.chunk_ids_of(["b.md"]))
+    b_chunks = len(ix.store.lexical.ids_of(["b.md"]))
     assert b_chunks >= 2
 
     # a question about penguins that shares only "river" and "winter" with b.md

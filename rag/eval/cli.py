@@ -39,11 +39,12 @@ def register(app: typer.Typer) -> None:
             metavar="QUESTIONS | RUN_A RUN_B",
             help="A question set (JSONL or CSV); with --compare, two run folders.")] = None,
         corpus: Annotated[Optional[Path], typer.Option(
-            "--corpus", help="Ingest this folder or corpus.jsonl into the eval's own index (reused while unchanged); "
-            "without it the app's index is used.")] = None,
+            "--corpus", help="Evaluate on this folder or corpus.jsonl: the index in --index when it was built from it "
+            "with the same settings, else the eval's own index (reused while unchanged); without it the app's index "
+            "is used.")] = None,
         index: Annotated[Optional[Path], typer.Option(
-            "--index", help="Index folder (default .rag, or RAG_INDEX_DIR); with --corpus, the eval index lives in "
-            "DIR/eval-indexes/.")] = None,
+            "--index", help="Index folder (default .rag, or RAG_INDEX_DIR); with --corpus, used when built from that "
+            "corpus, else the eval index lives in DIR/eval-indexes/.")] = None,
         model: Annotated[Optional[str], typer.Option(
             "--model", help="litellm model string for the answers; unset answers offline (or RAG_MODEL).")] = None,
         mode: Annotated[Optional[str], typer.Option("--mode", help="hybrid, dense or lexical.")] = None,

@@ -1,7 +1,7 @@
 """Run a question set against an index and score every answer: the engine behind `rag eval`.
 
     qset = load_questions("eval/seeds.jsonl")            # JSONL or CSV; bad lines reported, the rest kept
-    index, _ = open_eval_index("seeds")                  # its own index under .rag/eval-indexes/<sha>/
+    index, _ = open_eval_index("seeds")                  # .rag if built from seeds/, else .rag/eval-indexes/<sha>/
     records = evaluate(index, qset.questions)             # one dict per question (per_question.jsonl)
     metrics = summarize_records(records)                  # {"recall@1": {"value", "n", "ci_low", "ci_high"}, ...}
 
@@ -65,10 +65,12 @@ def eval_index_dir(corpus: str | Path, base: str | Path) -> Path:
 
 def open_eval_index(corpus: str | Path, base: str | Path | None = None, embedder: Any = None,
                     progress: bool = True, **settings: Any) -> tuple[Index, IngestReport]:
-    """Open the evaluation's own index of `corpus` (never the app's) and bring it in line with the corpus.
+    """Open the index to evaluate `corpus` on and bring it in line with the corpus.
 
-    It is a local store (any Chroma server setting is ignored) under `eval_index_dir(corpus, base)`, base being
-    the index folder setting (default .rag). Ingestion is incremental, so an unchanged corpus costs a scan.
+    That is the index in `base` itself when it is a local index built from `corpus` alone with these settings
+    (`Index.built_from`): nothing is built twice. Otherwise the evaluation's own local index under
+    `eval_index_dir(corpus, base)` (any Chroma server setting is ignored), base being the index folder setting
+    (default .rag). Ingestion is incremental, so an unchanged corpus costs a look at each file's size and mtime.
     """
     import rag
 
@@ -76,10 +78,25 @@ def open_eval_index(corpus: str | Path, base: str | Path | None = None, embedder
     if not corpus.exists():
         raise ConfigError(f"corpus not found: {corpus}")
     base = Path(base) if base is not None else rag.Settings().index_dir
-    index = rag.open_index(eval_index_dir(corpus, base), embedder=embedder,
-                           **{**settings, "chroma_url": None, "corpus": corpus})
+    local = {**settings, "chroma_url": None, "corpus": corpus}
+    index = _existing_index_of(corpus, base, embedder, local)
+    if index is None:
+        index = rag.open_index(eval_index_dir(corpus, base), embedder=embedder, **local)
     report = index.ingest(corpus, progress=progress)
     return index, report
+
+
+def _existing_index_of(corpus: Path, base: Path, embedder: Any, settings: dict) -> Index | None:
+    """The local index in `base` when it was built from `corpus` with these settings, else None."""
+    import rag
+
+    if not ((base / "chroma").is_dir() and (base / "catalog.sqlite").is_file()):
+        return None
+    try:
+        index = rag.open_index(base, embedder=embedder, **settings)
+    except RagError:  # another embedding model, or not an index: the eval builds its own
+        return None
+    return index if index.built_from(corpus) else None
 
 
 # --- scoring -------------------------------------------------------------------------------------

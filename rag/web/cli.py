@@ -1,6 +1,7 @@
 """The web wing's commands, added to `rag` through the "rag.commands" entry point:
 
     rag serve [--corpus PATH] [--index DIR] [--host H] [--port P] [--model M] [--api-base URL] [--chroma-url URL]
+              [--no-ingest]
     rag mcp [--corpus PATH] [--index DIR] [--model M] [--api-base URL] [--chroma-url URL]
     rag feedback export [--index DIR] [--out FILE]
 """
@@ -30,13 +31,16 @@ def register(app: typer.Typer) -> None:
         model: Annotated[Optional[str], typer.Option(help="litellm model string; unset answers offline.")] = None,
         api_base: Annotated[Optional[str], typer.Option(help="Base URL of an OpenAI-compatible server.")] = None,
         chroma_url: ChromaOpt = None,
+        ingest: Annotated[bool, typer.Option(
+            "--ingest/--no-ingest", help="Ingest the corpus before serving (default). --no-ingest serves the index "
+            "as it is and follows changes other processes make to it: a replica behind a load balancer.")] = True,
     ) -> None:
         """Ingest the corpus, then serve the chat and the REST API."""
         from rag.web.server import serve as run
 
         ix = open_from_options(index, corpus=corpus, host=host, port=port, model=model, api_base=api_base,
                                chroma_url=chroma_url)
-        run(ix, corpus)
+        run(ix, corpus, ingest=ingest)
 
     @app.command()
     def mcp(

@@ -89,7 +89,8 @@ def create_app(index: Index):  # type: ignore[no-untyped-def]
     return app
 
 
-def serve(index: Index, corpus: Path | None = None) -> None:
+def serve(index: Index, corpus: Path | None = None, ingest: bool = True) -> None:
+    """Ingest the corpus (unless `ingest` is False: a replica following an index others write), then serve."""
     import uvicorn
 
     from rag.web.auth import check_exposure
@@ -97,12 +98,17 @@ def serve(index: Index, corpus: Path | None = None) -> None:
     s = index.settings
     check_exposure(s)
     target = corpus or Path(s.corpus)
-    print(f"Ingesting {target} into {s.index_dir} …", file=sys.stderr)
-    report = index.ingest(target)
-    for failure in report.failed:
-        print(f"skipped {failure.path}: {failure.error}", file=sys.stderr)
-    print(f"{report.chunks} passages ready ({len(report.added)} added, {len(report.updated)} updated, "
-          f"{len(report.unchanged)} unchanged) in {report.seconds:.1f}s", file=sys.stderr)
+    if ingest:
+        print(f"Ingesting {target} into {s.index_dir} …", file=sys.stderr)
+        report = index.ingest(target)
+        for failure in report.failed:
+            print(f"skipped {failure.path}: {failure.error}", file=sys.stderr)
+        print(f"{report.chunks} passages ready ({len(report.added)} added, {len(report.updated)} updated, "
+              f"{len(report.unchanged)} unchanged) in {report.seconds:.1f}s", file=sys.stderr)
+    else:
+        docs = index.documents()
+        print(f"Serving {sum(d.chunks for d in docs)} passages of {len(docs)} documents as they are "
+              "(--no-ingest: following the changes other processes make)", file=sys.stderr)
     app = create_app(index)
     mode = f"LLM {s.model}" if s.model else "offline extractive answers (set RAG_MODEL or --model for an LLM)"
     key = "  ·  RAG_SERVER_KEY required" if s.server_key else ""

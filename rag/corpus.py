@@ -1,0 +1,120 @@
+"""A corpus as a stream: its files with their size and mtime, or its corpus.jsonl one line at a time.
+
+    for f in corpus_files(Path("docs/")):       # CorpusFile(doc_id, path, size, mtime_ns), in the walk's order
+        ...
+    for number, item, offset in jsonl_lines(Path("corpus.jsonl"), max_bytes):   # a Document or a LoadFailure
+        ...
+
+Nothing is read whole: a folder is listed (rag.documents.iter_corpus_files decides which files count) and each
+file is stat'ed as it comes; a corpus.jsonl is read line by line, a line longer than `max_bytes` is skipped and
+named without being held in memory. `in_shard` splits documents between workers by a stable hash of their id;
+`file_sha256` hashes a file in blocks.
+
+Not here: parsing a file (rag.documents.load_file), deciding what changed (rag.ingest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.documents import _jsonl_document, iter_corpus_files
+from rag.errors import ConfigError, DocumentError
+from rag.types import Document, LoadFailure
+
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    doc_id: str  # the path relative to the corpus root (the file's name for a single file)
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+def is_jsonl(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() == ".jsonl"
+
+
+def corpus_files(path: Path) -> Iterator[CorpusFile | LoadFailure]:
+    """The corpus's files (a folder, recursively, or one file), stat'ed one by one; a file that vanished or
+    cannot be stat'ed is a LoadFailure."""
+    path = Path(path)
+    if not path.exists():
+        raise DocumentError(f"corpus not found: {path}")
+    base = path if path.is_dir() else path.parent
+    for file in iter_corpus_files(path) if path.is_dir() else [path]:
+        doc_id = file.relative_to(base).as_posix()
+        try:
+            stat = os.stat(file)
+        except OSError as exc:
+            yield LoadFailure(doc_id, f"cannot read file ({exc.strerror or exc})")
+            continue
+        yield CorpusFile(doc_id, file, stat.st_size, stat.st_mtime_ns)
+
+
+def jsonl_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, Document | LoadFailure, int]]:
+    """(line number, the line's Document or a LoadFailure "NAME:LINE", bytes read so far), blank lines skipped;
+    a duplicate id or a line over `max_bytes` is a failure."""
+    seen: set[str] = set()
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, the generator may be abandoned
+    except OSError as exc:
+        yield 0, LoadFailure(path.name, f"cannot read file ({exc.strerror or exc})"), 0
+        return
+    with handle:
+        number, offset = 0, 0
+        while True:
+            raw = handle.readline(max_bytes + 1)
+            if not raw:
+                return
+            number += 1
+            offset += len(raw)
+            if len(raw) > max_bytes and not raw.endswith(b"\n"):
+                while (rest := handle.readline(_BLOCK)) and not rest.endswith(b"\n"):
+                    offset += len(rest)
+                offset += len(rest)
+                yield number, LoadFailure(f"{path.name}:{number}", f"line {number} is longer than the "
+                                          f"{max_bytes / 1e6:g} MB limit"), offset
+                continue
+            if not raw.strip():
+                continue
+            try:
+                document = _jsonl_document(raw, number)
+                if document.id in seen:
+                    raise DocumentError(f'duplicate id "{document.id}" on line {number}')
+                seen.add(document.id)
+                yield number, document, offset
+            except DocumentError as exc:
+                yield number, LoadFailure(f"{path.name}:{number}", str(exc)), offset
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """"I/N" (1 <= I <= N) -> (I, N)."""
+    try:
+        part, total = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ConfigError(f"--shard takes I/N, e.g. 1/3 (got {text!r})") from None
+    if not 1 <= part <= total:
+        raise ConfigError(f"--shard {text}: I must be between 1 and N")
+    return part, total
+
+
+def in_shard(doc_id: str, shard: tuple[int, int] | None) -> bool:
+    """True when the document belongs to shard I of N (every document belongs to exactly one shard)."""
+    if shard is None or shard[1] == 1:
+        return True
+    digest = hashlib.blake2b(doc_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shard[1] == shard[0] - 1

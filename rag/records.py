@@ -1,0 +1,88 @@
+"""The two record layouts the index stores, each with one writer (`metadata()`) and one reader (`from_chroma()`):
+
+    ChunkRecord  one chunk: its text, its place in its document, and the hashes of what made it
+    DocRecord    one document in the catalog: content hash, settings hash, chunk count, title, URL, corpus root,
+                 file size and mtime, a version and a time stamp; a removed document is kept as a tombstone
+                 (`deleted`) so that other processes see the removal
+
+Only layouts and their codecs: no I/O here (rag.dense reads and writes them in Chroma, rag.catalog mirrors the
+DocRecords locally).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """One chunk as Chroma holds it."""
+
+    id: str
+    text: str
+    document: str
+    title: str
+    url: str | None
+    start: int  # character offsets of `text` in the document
+    end: int
+    position: int  # order of the chunk in its document
+    sha256: str  # the document's content hash
+    fingerprint: str  # hash of the settings that cut and embedded it
+    total: int  # how many chunks the document has
+    source: str = ""  # the corpus root the document was ingested from
+
+    @property
+    def lexical_text(self) -> str:
+        """What the BM25 side indexes: the title, then the chunk."""
+        return f"{self.title}\n{self.text}"
+
+    def metadata(self) -> dict[str, str | int]:
+        return {
+            "document": self.document, "title": self.title, "url": self.url or "", "start": self.start,
+            "end": self.end, "position": self.position, "sha256": self.sha256, "fp": self.fingerprint,
+            "n": self.total, "source": self.source, "text": self.text,
+        }
+
+    @classmethod
+    def from_chroma(cls, chunk_id: str, document: str | None, meta: dict) -> ChunkRecord:
+        """`document` is Chroma's own text field, where indexes built before the catalog kept the text."""
+        text = meta.get("text")
+        return cls(
+            chunk_id, str(text) if text is not None else (document or ""), str(meta["document"]), str(meta["title"]),
+            str(meta["url"]) or None, int(meta["start"]), int(meta["end"]), int(meta["position"]),
+            str(meta["sha256"]), str(meta["fp"]), int(meta["n"]), str(meta.get("source", "")),
+        )
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    """One document of the catalog (a tombstone when `deleted`)."""
+
+    id: str
+    sha256: str = ""
+    fingerprint: str = ""
+    total: int = 0  # chunks of the document
+    title: str = ""
+    url: str | None = None
+    source: str = ""
+    size: int = -1  # the file's size and mtime when it was read (-1: not a file, e.g. a corpus.jsonl line)
+    mtime_ns: int = -1
+    version: str = ""  # changes whenever the document's chunks do
+    stamp: float = 0.0  # when the record was written (seconds since the epoch, the writer's clock)
+    deleted: bool = False
+    writer: str = ""  # the index folder (rag.local.Local.writer) that wrote it: its own syncs skip it
+
+    def metadata(self) -> dict[str, str | int | float | bool]:
+        return {
+            "sha256": self.sha256, "fp": self.fingerprint, "n": self.total, "title": self.title,
+            "url": self.url or "", "source": self.source, "size": self.size, "mtime_ns": self.mtime_ns,
+            "version": self.version, "stamp": self.stamp, "deleted": self.deleted, "writer": self.writer,
+        }
+
+    @classmethod
+    def from_chroma(cls, doc_id: str, meta: dict) -> DocRecord:
+        return cls(
+            doc_id, str(meta["sha256"]), str(meta["fp"]), int(meta["n"]), str(meta["title"]),
+            str(meta["url"]) or None, str(meta["source"]), int(meta["size"]), int(meta["mtime_ns"]),
+            str(meta["version"]), float(meta["stamp"]), bool(meta["deleted"]), str(meta.get("writer", "")),
+        )
