@@ -7,6 +7,9 @@ A sentence longer than the budget on its own is cut at token boundaries. Every c
 offsets, so `document.text[chunk.start:chunk.end] == chunk.text`, and its id is a hash of the document id and
 that span, stable across runs for unchanged text.
 
+A wall of text is bounded: a "sentence" over MAX_SENTENCE_CHARS is cut at spaces before tokenizing, and sentences
+are tokenized in batches, so memory does not grow with the length of one sentence or of the document.
+
 Not handled: tables and code blocks are treated as prose; languages other than English use English rules.
 """
 
@@ -23,6 +26,9 @@ from rag.types import Chunk
 TokenOffsets = Callable[[list[str]], list[list[tuple[int, int]]]]
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+MAX_SENTENCE_CHARS = 4000  # a longer "sentence" (a wall of text) is cut at spaces before it is tokenized;
+# also the most characters a chunk of several sentences spans (text the tokenizer reads as a few [UNK] tokens)
+TOKENIZE_BATCH = 256  # sentences tokenized per call, so a huge document never holds all its encodings at once
 
 
 def chunk_id(document_id: str, start: int, end: int, text: str) -> str:
@@ -61,6 +67,19 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The span cut into pieces of at most MAX_SENTENCE_CHARS, at the last space before the limit if any."""
+    pieces = []
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
+        cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+        pieces.append((start, cut))
+        start = cut
+        while start < end and text[start] == " ":
+            start += 1
+    return pieces + ([(start, end)] if start < end else [])
+
+
 def chunk_text(
     document_id: str,
     text: str,
@@ -76,7 +95,8 @@ def chunk_text(
     first = 0
     while first < len(units):
         last, total = first, units[first][2]
-        while last + 1 < len(units) and total + units[last + 1][2] <= max_tokens:
+        while (last + 1 < len(units) and total + units[last + 1][2] <= max_tokens
+               and units[last + 1][1] - units[first][0] <= MAX_SENTENCE_CHARS):
             last += 1
             total += units[last][2]
         start, end = units[first][0], units[last][1]
@@ -90,8 +110,9 @@ def chunk_text(
 
 def _units(text: str, token_offsets: TokenOffsets, max_tokens: int) -> list[tuple[int, int, int]]:
     """Sentences with their token counts; a sentence over the budget is cut at token boundaries."""
-    spans = sentence_spans(text)
-    offsets = token_offsets([text[a:b] for a, b in spans])
+    spans = [piece for span in sentence_spans(text) for piece in _pieces(text, *span)]
+    offsets = [o for i in range(0, len(spans), TOKENIZE_BATCH)
+               for o in token_offsets([text[a:b] for a, b in spans[i : i + TOKENIZE_BATCH]])]
     units: list[tuple[int, int, int]] = []
     for (start, end), tokens in zip(spans, offsets):
         if len(tokens) <= max_tokens:

@@ -42,7 +42,7 @@ def _ensure_ingested(ix) -> None:  # type: ignore[no-untyped-def]
     if ix.is_empty():
         _echo_err(f"The index is empty: ingesting {ix.settings.corpus} first.")
         report = ix.ingest()
-        for failure in report.failed:
+        for failure in [*report.failed, *report.skipped]:
             _echo_err(f"skipped {failure.path}: {failure.error}")
 
 
@@ -57,14 +57,14 @@ def ingest(
     """Ingest a corpus into the index, incrementally."""
     ix = open_from_options(index, chroma_url=chroma_url, max_file_mb=max_file_mb)
     report = ix.ingest(path, progress=not json_out)
-    for failure in report.failed:
+    for failure in [*report.failed, *report.skipped]:
         _echo_err(f"skipped {failure.path}: {failure.error}")
     if json_out:
         typer.echo(json.dumps(report.to_json()))
         return
     typer.echo(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
-        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed; "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed, {len(report.skipped)} skipped; "
         f"{report.chunks} chunks in {ix.settings.index_dir} ({report.embedded} embedded) in {report.seconds:.1f}s"
     )
 

@@ -79,7 +79,7 @@ class Index:
         if cached is not None and cached[0] == generation:
             return cached[1]
         states = self.store.scan()
-        docs = [DocumentInfo(d, s.title, s.url, len(s.ids)) for d, s in sorted(states.items())]
+        docs = [DocumentInfo(d, s.title, s.url, len(s.ids), s.source) for d, s in sorted(states.items())]
         self._documents = (generation, docs)
         return docs
 

@@ -19,11 +19,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from rag.chunking import chunk_text
-from rag.documents import load_corpus
+from rag.documents import LOADER_VERSION, load_corpus
 from rag.embeddings import Embedder
 from rag.settings import Settings
 from rag.store import ChunkRecord, DocumentState, Store
-from rag.types import Chunk, Document, IngestReport, LoadFailure
+from rag.isolation import ParseLimits
+from rag.types import Chunk, Document, IngestReport, LoadFailure, pages_of
 
 TITLE_TOKENS = 32  # the title is prefixed to each chunk for embedding and BM25, cut to this many tokens
 GROUP_CHUNKS = 1024  # chunks embedded and stored together
@@ -31,7 +32,8 @@ PROGRESS_MIN_DOCUMENTS = 5
 
 
 def settings_fingerprint(settings: Settings, embedder_name: str) -> str:
-    data = {**settings.fingerprint(), "embedding_model": embedder_name, "title_tokens": TITLE_TOKENS, "v": 1}
+    data = {**settings.fingerprint(), "embedding_model": embedder_name, "title_tokens": TITLE_TOKENS, "v": 1,
+            "loaders": LOADER_VERSION}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -50,11 +52,13 @@ def ingest(
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
-    loaded = load_corpus(path, max_bytes=int(settings.max_file_mb * 1_000_000))
+    limits = ParseLimits(settings.parse_timeout, settings.parse_memory_mb)
+    loaded = load_corpus(path, max_bytes=int(settings.max_file_mb * 1_000_000), limits=limits)
     if id_prefix:  # e.g. "uploads/": keeps ids apart from the main corpus's
         loaded.documents = [replace(d, id=id_prefix + d.id) for d in loaded.documents]
         loaded.failures = [LoadFailure(id_prefix + f.path, f.error) for f in loaded.failures]
-    report.failed = loaded.failures
+        loaded.skipped = [LoadFailure(id_prefix + f.path, f.error) for f in loaded.skipped]
+    report.failed, report.skipped = loaded.failures, loaded.skipped
     source = source_key(path)
     fingerprint = settings_fingerprint(settings, store.embedding_model)
 
@@ -137,7 +141,7 @@ def _store_group(
             texts.append(prefix + chunk.text)
             records.append(ChunkRecord(
                 chunk.id, chunk.text, doc.id, doc.title, doc.url, chunk.start, chunk.end, chunk.position,
-                doc.sha256, fingerprint, len(chunks), source,
+                doc.sha256, fingerprint, len(chunks), source, pages_of(doc.pages, chunk.start, chunk.end),
             ))
     vectors = embedder.embed(texts)
     old = [i for doc, _, _ in group if doc.id in states for i in states[doc.id].ids]

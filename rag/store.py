@@ -24,6 +24,7 @@ import numpy as np
 from rag.errors import ConfigError, IndexError_
 from rag.lexical import LexicalIndex
 from rag.settings import Settings
+from rag.types import PageStarts
 
 _PAGE = 2000
 _GENERATION_CHECK_SECONDS = 2.0
@@ -46,12 +47,13 @@ class ChunkRecord:
     fingerprint: str  # hash of the settings that cut and embedded it
     total: int  # how many chunks the document has (a document with fewer stored is incomplete)
     source: str = ""  # the corpus root the document was ingested from
+    pages: PageStarts = ()  # the pages the chunk is on: ((offset, page), ...) from its start (PDFs)
 
     def metadata(self) -> dict[str, str | int]:
         return {
             "document": self.document, "title": self.title, "url": self.url or "", "start": self.start,
             "end": self.end, "position": self.position, "sha256": self.sha256, "fp": self.fingerprint,
-            "n": self.total, "source": self.source,
+            "n": self.total, "source": self.source, "pages": ",".join(f"{o}:{p}" for o, p in self.pages),
         }
 
     @classmethod
@@ -59,8 +61,14 @@ class ChunkRecord:
         return cls(
             chunk_id, text or "", str(meta["document"]), str(meta["title"]), str(meta["url"]) or None,
             int(meta["start"]), int(meta["end"]), int(meta["position"]), str(meta["sha256"]), str(meta["fp"]),
-            int(meta["n"]), str(meta.get("source", "")),
+            int(meta["n"]), str(meta.get("source", "")), _pages(str(meta.get("pages") or "")),
         )
+
+
+def _pages(encoded: str) -> PageStarts:
+    """"14924:55,15600:56" -> ((14924, 55), (15600, 56))."""
+    pairs = (item.split(":") for item in encoded.split(",") if item)
+    return tuple((int(offset), int(page)) for offset, page in pairs)
 
 
 @dataclass

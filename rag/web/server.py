@@ -99,7 +99,7 @@ def serve(index: Index, corpus: Path | None = None) -> None:
     target = corpus or Path(s.corpus)
     print(f"Ingesting {target} into {s.index_dir} …", file=sys.stderr)
     report = index.ingest(target)
-    for failure in report.failed:
+    for failure in [*report.failed, *report.skipped]:
         print(f"skipped {failure.path}: {failure.error}", file=sys.stderr)
     print(f"{report.chunks} passages ready ({len(report.added)} added, {len(report.updated)} updated, "
           f"{len(report.unchanged)} unchanged) in {report.seconds:.1f}s", file=sys.stderr)
