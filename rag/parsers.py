@@ -22,7 +22,6 @@ paths, ids and the "Original url:" trailer (rag.documents).
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +34,6 @@ MAX_ZIP_RATIO = 100
 _SNIFF_BYTES = 8192
 _MAX_NONTEXT_RATIO = 0.30
 _TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\f\b\x1b" + bytes(range(0x80, 0x100))
-_BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 @dataclass
@@ -105,8 +103,9 @@ def check_zip(data: bytes) -> None:
                          f"{MAX_UNZIPPED_BYTES / 1e6:.0f} MB): a zip bomb? not parsed")
     for part in parts:
         if part.file_size > 1_000_000 and part.file_size > MAX_ZIP_RATIO * max(part.compress_size, 1):
-            raise ValueError(f"DOCX part {part.filename[:60]!r} expands {part.file_size / max(part.compress_size, 1):,.0f}"
-                             f" times (more than {MAX_ZIP_RATIO}): a zip bomb? not parsed")
+            ratio = part.file_size / max(part.compress_size, 1)
+            raise ValueError(f"DOCX part {part.filename[:60]!r} expands {ratio:,.0f} times (more than "
+                             f"{MAX_ZIP_RATIO}): a zip bomb? not parsed")
 
 
 def looks_binary(data: bytes) -> bool:
