@@ -54,13 +54,16 @@ def test_sphinx_table_rows() -> None:
 
 DOCBOOK = b"""<html><head><title>3.1. Overview</title></head><body>
 <div class="navheader"><table width="100%"><tr><th colspan="3" align="center">3.1. Overview</th></tr>
-<tr><td align="left"><a accesskey="p" href="ch03.html">Prev</a> </td><th align="center">Chapter 3. Before Installing</th>
+<tr><td align="left"><a accesskey="p" href="ch03.html">Prev</a> </td>
+<th align="center">Chapter 3. Before Installing</th>
 <td align="right"> <a accesskey="n" href="ch03s02.html">Next</a></td></tr></table><hr></div>
-<div class="sect1"><div class="titlepage"><div><div><h2 class="title">3.1. Overview of the Process</h2></div></div></div>
+<div class="sect1"><div class="titlepage"><div><div>
+<h2 class="title">3.1. Overview of the Process</h2></div></div></div>
 <div class="toc"><dl><dt><span class="sect2"><a href="#x">3.1.1. A subsection</a></span></dt></dl></div>
 <p>First, just a note about re-installations.</p></div>
 <div class="navfooter"><hr><table width="100%"><tr><td align="left"><a href="ch03.html">Prev</a></td>
-<td align="center"><a href="index.html">Home</a></td><td align="right"><a href="ch03s02.html">Next</a></td></tr></table></div>
+<td align="center"><a href="index.html">Home</a></td>
+<td align="right"><a href="ch03s02.html">Next</a></td></tr></table></div>
 </body></html>"""
 
 
