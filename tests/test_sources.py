@@ -161,3 +161,16 @@ def test_example_questions_of_a_real_index(tmp_path: Path, embedder) -> None:
     picked = example_questions(index)
     assert picked[:2] == ["Tell me about ReportLab PDF Generation User Guide.", "What is bisect?"]
     assert not any("Lorem" in q for q in picked)
+
+
+def test_with_a_server_key_a_file_needs_the_key_or_its_link_token(keyed_app) -> None:
+    from rag.web.files import link_token
+
+    url, key = keyed_app
+    document = "000_7582f00bdfc6e56e.txt"
+    token = link_token(rag.Settings(server_key=key), document)
+    assert httpx.get(f"{url}/source/{document}", timeout=30).status_code == 401
+    assert httpx.get(f"{url}/source/{document}?token={'0' * 32}", timeout=30).status_code == 401
+    assert httpx.get(f"{url}/source/{document}?token={token}", timeout=30).status_code == 200
+    with_key = httpx.get(f"{url}/source/{document}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert with_key.status_code == 200 and "Makei" in with_key.text
