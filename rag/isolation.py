@@ -42,7 +42,7 @@ BOOT = ("import sys, types; package = types.ModuleType('rag'); package.__path__ 
 
 @dataclass(frozen=True)
 class ParseLimits:
-    timeout: float = 30.0  # seconds without progress (a PDF page, or a whole file of another format)
+    timeout: float = 20.0  # seconds without progress (a PDF page, or a whole file of another format)
     memory_mb: int = 1024  # address space of a worker process; 0: no limit
     workers: int = 1  # files parsed at once (2 gave no speed-up on a shared 2-core machine, and doubles the memory)
 

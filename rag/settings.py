@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     # documents and chunks
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped with a message.")
     parse_timeout: float = Field(
-        30.0, gt=0, description="Seconds a file's parse may run without progress (a PDF page, or a whole file of "
+        20.0, gt=0, description="Seconds a file's parse may run without progress (a PDF page, or a whole file of "
         "another format), and 20 times that in all; a parse that takes longer is stopped and the file skipped "
         "with a message.")
     parse_memory_mb: int = Field(

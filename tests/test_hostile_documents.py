@@ -30,7 +30,7 @@ def test_every_bad_entry_is_named_once_and_every_good_file_is_loaded(tmp_path: P
     expected = build_hostile_corpus(tmp_path / "corpus")
     big = next(k for k in expected if k.endswith(".jsonl") and k.startswith("/"))
     expected.pop(big)
-    expected.pop("bad/slow.pdf")  # its limit is the timeout, tested apart (with the default it takes 30 s)
+    expected.pop("bad/slow.pdf")  # its limit is the timeout, tested apart (with the default it takes 20 s)
     (tmp_path / "corpus" / "bad" / "slow.pdf").unlink()
     result = load_corpus(tmp_path / "corpus", limits=ParseLimits(timeout=30, memory_mb=400))
 
