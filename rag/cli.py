@@ -42,7 +42,7 @@ def _ensure_ingested(ix) -> None:  # type: ignore[no-untyped-def]
     if ix.is_empty():
         _echo_err(f"The index is empty: ingesting {ix.settings.corpus} first.")
         report = ix.ingest()
-        for failure in report.failed:
+        for failure in [*report.failed, *report.skipped]:
             _echo_err(f"skipped {failure.path}: {failure.error}")
 
 
@@ -71,14 +71,14 @@ def ingest(
     ix = open_from_options(index, chroma_url=chroma_url, max_file_mb=max_file_mb, rebuild=rebuild)
     show = progress if progress is not None else not json_out
     report = ix.ingest(path, progress=show, shard=part, on_progress=JsonLines() if json_out and show else None)
-    for failure in report.failed:
+    for failure in [*report.failed, *report.skipped]:
         _echo_err(f"skipped {failure.path}: {failure.error}")
     if json_out:
         typer.echo(json.dumps(report.to_json()))
         return
     typer.echo(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
-        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed; "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed, {len(report.skipped)} skipped; "
         f"{report.chunks} chunks in {ix.settings.index_dir} ({report.embedded} embedded) in {report.seconds:.1f}s"
     )
 

@@ -5,7 +5,7 @@
     for number, item, offset in jsonl_lines(Path("corpus.jsonl"), max_bytes):   # a Document or a LoadFailure
         ...
 
-Nothing is read whole: a folder is listed (rag.documents.iter_corpus_files decides which files count) and each
+Nothing is read whole: a folder is listed (rag.documents.walk_corpus decides which entries are documents) and each
 file is stat'ed as it comes; a corpus.jsonl is read line by line, a line longer than `max_bytes` is skipped and
 named without being held in memory. `in_shard` splits documents between workers by a stable hash of their id;
 `file_sha256` hashes a file in blocks.
@@ -21,11 +21,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.documents import _jsonl_document, iter_corpus_files
+from rag.documents import walk_corpus
 from rag.errors import ConfigError, DocumentError
+from rag.jsonl_corpus import jsonl_document
 from rag.types import Document, LoadFailure
 
 _BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An entry of the corpus folder that is not a document (a FIFO, an unsupported type, ...), and why."""
+
+    entry: LoadFailure
 
 
 @dataclass(frozen=True)
@@ -40,15 +48,18 @@ def is_jsonl(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() == ".jsonl"
 
 
-def corpus_files(path: Path) -> Iterator[CorpusFile | LoadFailure]:
+def corpus_files(path: Path) -> Iterator[CorpusFile | LoadFailure | Skipped]:
     """The corpus's files (a folder, recursively, or one file), stat'ed one by one; a file that vanished or
-    cannot be stat'ed is a LoadFailure."""
+    cannot be stat'ed is a LoadFailure, an entry that is not a document is Skipped (rag.documents.walk_corpus)."""
     path = Path(path)
     if not path.exists():
         raise DocumentError(f"corpus not found: {path}")
     base = path if path.is_dir() else path.parent
-    for file in iter_corpus_files(path) if path.is_dir() else [path]:
+    for file, reason in walk_corpus(path) if path.is_dir() else [(path, None)]:
         doc_id = file.relative_to(base).as_posix()
+        if reason is not None:
+            yield Skipped(LoadFailure(doc_id, reason))
+            continue
         try:
             stat = os.stat(file)
         except OSError as exc:
@@ -84,7 +95,7 @@ def jsonl_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, Document | Lo
             if not raw.strip():
                 continue
             try:
-                document = _jsonl_document(raw, number)
+                document = jsonl_document(raw, number)
                 if document.id in seen:
                     raise DocumentError(f'duplicate id "{document.id}" on line {number}')
                 seen.add(document.id)

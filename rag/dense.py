@@ -18,6 +18,7 @@ Not here: lexical search, the local mirror, the crash journal (rag.store, rag.ca
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -30,6 +31,7 @@ from rag.settings import Settings
 
 FORMAT = 2  # 1: no catalog (the text as the Chroma document, a "generation" stamp); 2: with the catalog
 _PAGE = 2000
+_QUERY_TRIES = 3  # Chroma's HNSW reader can miss an id a concurrent write is adding ("Error finding id"): retried
 _IN_BATCH = 500  # document ids per `where $in` request
 
 
@@ -181,7 +183,14 @@ class Dense:
         """The `n` nearest chunk ids with their cosine similarity."""
         if n <= 0:
             return []
-        result = self.chunks.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        for attempt in range(_QUERY_TRIES):
+            try:
+                result = self.chunks.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+                break
+            except Exception as exc:  # chromadb.errors.InternalError, raised while a batch is being written
+                if "error finding id" not in str(exc).lower() or attempt == _QUERY_TRIES - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
 
     def query_within(self, vector: np.ndarray, n: int, ids: list[str]) -> list[tuple[str, float]]:

@@ -1,285 +1,204 @@
-"""Load a corpus (a folder, one file, or a BEIR-style ``.jsonl``) into `Document`s.
+"""Load a corpus (a folder, one file, or a BEIR-style ``.jsonl``) into `Document`s, naming every file it skips.
 
-Handles .txt/.md/.markdown as UTF-8 (BOM allowed, markdown kept as is), .html/.htm via BeautifulSoup+lxml
-(script/style/nav/header/footer dropped), .pdf via pypdf (empty-password encryption is opened; AES needs the
-``cryptography`` package), .docx via python-docx (body paragraphs and tables), and a trailing "Original url:"
-block, which becomes `Document.url`. Text stays verbatim apart from "\\n" newlines and stripped outer
-whitespace, so character offsets into it are stable. Bad files become `LoadFailure`s, never exceptions.
+    walk_corpus(root)                   every visible entry under root: (path, None) to load, (path, reason) skipped
+    iter_corpus_files(root)             the files walk_corpus would load
+    load_file(path, doc_id, max_bytes)  one file -> Document (DocumentError with a short reason)
+    load_corpus(path, max_bytes)        all of it -> LoadResult(documents, failures, skipped)
 
-Does not handle: OCR of scanned PDFs, password-protected PDFs, .doc/.rtf/.odt/.epub, charset guessing for
-plain text, markdown front matter, DOCX headers/footers/footnotes/text boxes, .jsonl files inside a folder.
+Reading is bounded: a file is opened without blocking and must be a regular file (FIFOs, sockets and devices are
+skipped and named, so is anything a symlink leads to outside the corpus folder, and a symlinked folder, which is
+not followed); at most `max_bytes` are read; the parse runs in a worker process under a time and memory limit
+(rag.isolation; the formats are in rag.parsers). Hidden files and folders (a leading dot) are skipped silently.
+A trailing "Original url:" block becomes `Document.url`. PDFs keep each page's start offset (`Document.pages`).
+Bad files become `LoadFailure`s, never exceptions, and never cost the good files beside them.
+
+Does not handle: OCR of scanned PDFs, password-protected PDFs, .doc/.rtf/.odt/.epub, charset guessing for plain
+text, markdown front matter, .jsonl files inside a folder (named as skipped).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import os
-import re
-import zipfile
-from dataclasses import dataclass
+import stat
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import docx
-from bs4 import BeautifulSoup
-from docx.opc.exceptions import PackageNotFoundError
-from docx.table import Table
-from docx.text.paragraph import Paragraph
-from pypdf import PasswordType, PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError
 
 from rag.errors import DocumentError
+from rag.isolation import ParseLimits, parse_isolated
+from rag.jsonl_corpus import load_jsonl, pick_title, split_trailer
+from rag.parsers import Parsed
 from rag.types import Document, LoadFailure
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+# bumped when what the loaders extract changes, so that an index re-reads files whose bytes did not change
+LOADER_VERSION = 2
 
-_PLAIN = (".txt", ".md", ".markdown")
-_HTML = (".html", ".htm")
-_DROPPED_HTML_TAGS = ("script", "style", "nav", "header", "footer", "noscript", "template")
-_TITLE_MAX_CHARS = 200
-_SNIFF_BYTES = 8192
-_MAX_NONTEXT_RATIO = 0.30
-_TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\f\b\x1b" + bytes(range(0x80, 0x100))
-_NEWLINE = re.compile(r"\r\n|\r|\n")
-_URL_LINE = re.compile(r"^\s*Original url:\s*(.*)$", re.IGNORECASE)
-_MD_HEADING = re.compile(r"^ {0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-_BLANK_RUNS = re.compile(r"\n{3,}")
+NESTED_JSONL = "a .jsonl file inside a folder is not read (ingest it on its own: rag ingest FILE.jsonl)"
 
 
 @dataclass
 class LoadResult:
     documents: list[Document]
-    failures: list[LoadFailure]
+    failures: list[LoadFailure]  # files that could not be read (an index keeps their previous version)
+    skipped: list[LoadFailure] = field(default_factory=list)  # entries that are not documents, with the reason
+
+
+def walk_corpus(root: Path) -> Iterator[tuple[Path, str | None]]:
+    """Every entry under `root` that is not hidden, sorted by relative path: (path, None) for a file to load,
+    (path, reason) for one that is skipped. Folders are read recursively; symlinks are followed only to files
+    inside the corpus folder (judged on the real path)."""
+    root = Path(root)
+    real_root = Path(os.path.realpath(root))
+    found: list[tuple[Path, str | None]] = []
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as exc:
+            found.append((folder, f"cannot read folder ({exc.strerror or exc})"))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            reason = _skip_reason(entry, real_root)
+            if reason == "folder":
+                folders.append(Path(entry.path))
+            else:
+                found.append((Path(entry.path), reason))
+    found.sort(key=lambda item: item[0].relative_to(root).as_posix())
+    yield from found
+
+
+def _skip_reason(entry: os.DirEntry, real_root: Path) -> str | None:
+    """"folder" for a folder to descend into, None for a file to load, else why the entry is skipped."""
+    try:
+        if entry.is_symlink():
+            target = Path(os.path.realpath(entry.path))
+            if not target.exists():
+                return "broken symlink"
+            if target != real_root and not target.is_relative_to(real_root):
+                return "symlink to a place outside the corpus folder (not followed)"
+            if target.is_dir():
+                return "symlinked folder (not followed: link the files, or copy the folder in)"
+        mode = entry.stat(follow_symlinks=True).st_mode
+    except OSError as exc:
+        return f"cannot read ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if not stat.S_ISREG(mode):
+        return f"not a regular file ({_kind(mode)})"
+    ext = Path(entry.name).suffix.lower()
+    if ext == ".jsonl":
+        return NESTED_JSONL
+    if ext not in SUPPORTED_EXTENSIONS:
+        return f"unsupported file type ({ext or 'no extension'})"
+    return None
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
 
 
 def iter_corpus_files(root: Path) -> list[Path]:
-    """The supported files under `root`, recursively, skipping hidden files and folders, sorted."""
-    root = Path(root)
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        visible = (name for name in filenames if not name.startswith("."))
-        found += [Path(dirpath) / n for n in visible if Path(n).suffix.lower() in SUPPORTED_EXTENSIONS]
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+    """The supported files under `root` that `walk_corpus` would load, sorted by relative path."""
+    return [path for path, reason in walk_corpus(root) if reason is None]
 
 
-def load_corpus(path: str | Path, max_bytes: int = 20_000_000) -> LoadResult:
-    """Load a folder (recursively), a single supported file, or a BEIR ``.jsonl``, collecting failures."""
+def load_corpus(path: str | Path, max_bytes: int = 20_000_000, limits: ParseLimits | None = None) -> LoadResult:
+    """Load a folder (recursively), a single supported file, or a BEIR ``.jsonl``, collecting failures and
+    skipped entries; `limits` bound each file's parse (default: ParseLimits())."""
     source = Path(path)
     if not source.exists():
         raise DocumentError(f"corpus not found: {path}")
     if source.is_file() and source.suffix.lower() == ".jsonl":
-        return _load_jsonl(source)
+        return _jsonl_result(source, max_bytes)
+    limits = limits or ParseLimits()
     result = LoadResult(documents=[], failures=[])
     base = source if source.is_dir() else source.parent
-    for file in iter_corpus_files(source) if source.is_dir() else [source]:
+    entries = list(walk_corpus(source)) if source.is_dir() else [(source, None)]
+    todo = []
+    for file, reason in entries:
         doc_id = file.relative_to(base).as_posix()
+        if reason is None:
+            todo.append((file, doc_id))
+        else:
+            result.skipped.append(LoadFailure(path=doc_id, error=reason))
+
+    def load(item: tuple[Path, str]) -> Document | LoadFailure:
         try:
-            result.documents.append(load_file(file, doc_id, max_bytes))
+            return load_file(item[0], item[1], max_bytes, limits)
         except DocumentError as exc:
-            result.failures.append(LoadFailure(path=doc_id, error=str(exc)))
+            return LoadFailure(path=item[1], error=str(exc))
+
+    with ThreadPoolExecutor(max(1, limits.workers)) as pool:
+        for outcome in pool.map(load, todo):
+            (result.documents if isinstance(outcome, Document) else result.failures).append(outcome)  # type: ignore[arg-type]
     return result
 
 
-def load_file(path: Path, doc_id: str, max_bytes: int = 20_000_000) -> Document:
-    """Load one file; raises `DocumentError` with a short reason (the caller adds the path)."""
+def _jsonl_result(source: Path, max_bytes: int) -> LoadResult:
+    documents, failures = load_jsonl(source, max_bytes)
+    return LoadResult(documents=documents, failures=failures)
+
+
+def load_file(path: Path, doc_id: str, max_bytes: int = 20_000_000, limits: ParseLimits | None = None) -> Document:
+    """Load one file; raises `DocumentError` with a short reason (the caller adds the path). `limits` bound the
+    parse (default: ParseLimits()); pass `ParseLimits(memory_mb=0, ...)` for no address-space limit."""
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
         raise DocumentError(f"unsupported file type ({ext or 'no extension'})")
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise DocumentError(f"file too large ({_mb(size)} MB > {_mb(max_bytes)} MB limit)")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"cannot read file ({exc.strerror or exc})") from exc
+    data = read_bounded(path, max_bytes)
     if not data.strip():
         raise DocumentError("empty file")
-    if (ext in _PLAIN or ext in _HTML) and _looks_binary(data):
-        raise DocumentError("binary file under a text extension")
-    if ext in _PLAIN:
-        title, raw_text = "", _decode_utf8(data)
-    elif ext in _HTML:
-        title, raw_text = _parse_html(data)
-    elif ext == ".pdf":
-        title, raw_text = _parse_pdf(data)
-    else:
-        title, raw_text = _parse_docx(data)
-    text, url = _split_trailer(raw_text)
+    parsed = parse_isolated(ext, data, limits or ParseLimits())
+    text, url, pages = _finish(parsed)
     if not text:
         raise DocumentError("no extractable text (scanned PDF?)" if ext == ".pdf" else "empty file")
-    if ext in (".md", ".markdown"):
-        title = _markdown_heading(text)
     sha256 = hashlib.sha256(data).hexdigest()
-    return Document(doc_id, _pick_title(title, text, path.stem), text, url, sha256, str(path.resolve()))
+    return Document(doc_id, pick_title(parsed.title, text, path.stem), text, url, sha256, str(path.resolve()), pages)
 
 
-def _split_trailer(raw_text: str) -> tuple[str, str | None]:
-    """(text before the LAST "Original url:" line, URL) or (text, None); text stripped. The URL is the rest
-    of that line + the next lines up to a blank one, stripped and joined with no separator (hard wraps)."""
-    lines = _NEWLINE.split(raw_text)
-    for i in range(len(lines) - 1, -1, -1):
-        if (match := _URL_LINE.match(lines[i])) is None:
-            continue
-        parts = [match.group(1).strip()]
-        for line in lines[i + 1 :]:
-            if not line.strip() and any(parts):
-                break
-            parts.append(line.strip())
-        return "\n".join(lines[:i]).strip(), "".join(parts) or None
-    return "\n".join(lines).strip(), None
+def _finish(parsed: Parsed) -> tuple[str, str | None, tuple[tuple[int, int], ...]]:
+    """(text without the "Original url:" trailer, its URL, the page starts that still fall inside the text)."""
+    text, url = split_trailer(parsed.text)
+    shift = len(parsed.text) - len(parsed.text.lstrip())
+    pages = tuple((max(0, offset - shift), page) for offset, page in parsed.pages if offset - shift < len(text))
+    return text, url, pages
 
 
-def _pick_title(title: str, text: str, fallback: str) -> str:
-    """`title`, else the first non-empty line of `text`, else `fallback`; whitespace collapsed, capped."""
-    for candidate in (title, *text.split("\n"), fallback):
-        if candidate.strip():
-            return " ".join(candidate.split())[:_TITLE_MAX_CHARS]
-    return fallback
-
-
-def _markdown_heading(text: str) -> str:
-    """The first level-1 ATX heading ("# Title"), or ""."""
-    for line in text.split("\n"):
-        if (match := _MD_HEADING.match(line)) and match.group(1).strip():
-            return match.group(1)
-    return ""
-
-
-def _looks_binary(data: bytes) -> bool:
-    head = data[:_SNIFF_BYTES]
-    return b"\x00" in head or len(head.translate(None, _TEXT_BYTES)) > _MAX_NONTEXT_RATIO * len(head)
-
-
-def _decode_utf8(data: bytes) -> str:
+def read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file, at most `max_bytes` (DocumentError otherwise): opened without blocking, so a
+    FIFO or a device never hangs the reader, and checked on the opened file itself."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DocumentError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise DocumentError(f"cannot read file ({exc.strerror or exc})") from exc
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd)
+        if not stat.S_ISREG(mode.st_mode):
+            raise DocumentError(f"not a regular file ({_kind(mode.st_mode)})")
+        if mode.st_size > max_bytes:
+            raise DocumentError(f"file too large ({_mb(mode.st_size)} MB > {_mb(max_bytes)} MB limit)")
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise DocumentError(f"cannot read file ({exc.strerror or exc})") from exc
+    if len(data) > max_bytes:
+        raise DocumentError(f"file too large (more than {_mb(max_bytes)} MB limit)")
+    return data
 
 
 def _mb(n: int) -> str:
     return (f"{n / 1e6:.1f}" if n >= 1_000_000 else f"{n / 1e6:.2g}").removesuffix(".0")
-
-
-def _short_reason(exc: BaseException) -> str:
-    reason = (str(exc).strip().splitlines() or [""])[0].strip().rstrip(".") or type(exc).__name__
-    return reason if len(reason) <= 80 else reason[:77] + "..."
-
-
-def _parse_html(data: bytes) -> tuple[str, str]:
-    """(title from <title> or the first <h1>, text with one line per string and blank runs collapsed)."""
-    try:
-        soup = BeautifulSoup(data, "lxml")
-        heads = [t.get_text(" ", strip=True) for t in (soup.title, soup.find("h1")) if t is not None]
-        for tag in soup(_DROPPED_HTML_TAGS):
-            tag.decompose()
-        lines = [line.strip() for line in (soup.body or soup).get_text("\n").splitlines()]
-    except Exception as exc:  # lxml/bs4 failures on pathological input
-        raise DocumentError(f"unreadable HTML ({_short_reason(exc)})") from exc
-    return next((h for h in heads if h), ""), _BLANK_RUNS.sub("\n\n", "\n".join(lines))
-
-
-def _parse_pdf(data: bytes) -> tuple[str, str]:
-    """(metadata title, page texts joined by a blank line)."""
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
-            raise FileNotDecryptedError("the empty password does not open it")
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
-        title = str((reader.metadata.title if reader.metadata is not None else None) or "")
-    except FileNotDecryptedError as exc:
-        raise DocumentError("encrypted PDF") from exc
-    except DependencyError as exc:  # AES encryption without the optional `cryptography` package
-        raise DocumentError(f"encrypted PDF ({_short_reason(exc)})") from exc
-    except Exception as exc:  # pypdf raises many types (PdfReadError, ValueError, KeyError, ...)
-        raise DocumentError(f"corrupt PDF ({_pdf_problem(data, exc)})") from exc
-    return title, "\n\n".join(text for text in pages if text)
-
-
-def _pdf_problem(data: bytes, exc: Exception) -> str:
-    """The lenient reader's errors are vague ("Stream has ended unexpectedly"); a strict one names causes."""
-    try:
-        PdfReader(io.BytesIO(data), strict=True)
-    except Exception as strict_exc:
-        exc = strict_exc
-    return _short_reason(exc)
-
-
-def _parse_docx(data: bytes) -> tuple[str, str]:
-    """(first Title/Heading paragraph, body paragraphs and tables in order joined by a blank line)."""
-    try:
-        title, blocks = "", list[str]()
-        for item in docx.Document(io.BytesIO(data)).iter_inner_content():
-            if isinstance(item, Table):
-                blocks.append(_table_text(item))
-            elif isinstance(item, Paragraph) and item.text.strip():
-                blocks.append(item.text)
-                style = getattr(item.style, "name", "") or ""
-                if not title and (style == "Title" or style.startswith("Heading")):
-                    title = item.text
-    except (zipfile.BadZipFile, PackageNotFoundError) as exc:
-        raise DocumentError("corrupt DOCX (not a valid ZIP archive)") from exc
-    except Exception as exc:  # missing parts, bad XML, ...
-        raise DocumentError(f"corrupt DOCX ({_short_reason(exc)})") from exc
-    return title, "\n\n".join(block for block in blocks if block)
-
-
-def _table_text(table: Table) -> str:
-    """One line per row, cell texts joined by " | "; merged cells (same <w:tc>) counted once."""
-    rows = []
-    for row in table.rows:
-        cells = {id(cell._tc): " ".join(cell.text.split()) for cell in row.cells}
-        if line := " | ".join(text for text in cells.values() if text):
-            rows.append(line)
-    return "\n".join(rows)
-
-
-def _load_jsonl(path: Path) -> LoadResult:
-    """One document per line; blank lines skipped; each bad line becomes a failure "NAME:LINE"."""
-    result = LoadResult(documents=[], failures=[])
-    seen: set[str] = set()
-    try:
-        raw_lines = path.read_bytes().split(b"\n")
-    except OSError as exc:
-        return LoadResult([], [LoadFailure(path.name, f"cannot read file ({exc.strerror or exc})")])
-    for number, raw in enumerate(raw_lines, start=1):
-        try:
-            if not raw.strip():
-                continue
-            document = _jsonl_document(raw, number)
-            if document.id in seen:
-                raise DocumentError(f'duplicate id "{document.id}" on line {number}')
-            seen.add(document.id)
-            result.documents.append(document)
-        except DocumentError as exc:
-            result.failures.append(LoadFailure(f"{path.name}:{number}", str(exc)))
-    return result
-
-
-def _jsonl_document(raw: bytes, number: int) -> Document:
-    try:
-        record: Any = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise DocumentError(f"not UTF-8 text on line {number}") from exc
-    except json.JSONDecodeError as exc:
-        raise DocumentError(f"invalid JSON on line {number}") from exc
-    if not isinstance(record, dict):
-        raise DocumentError(f"line {number} is not a JSON object")
-    raw_id, raw_text = record.get("_id", record.get("id")), record.get("text")
-    if raw_id is None or not str(raw_id).strip():
-        raise DocumentError(f'missing "_id"/"id" on line {number}')
-    if not isinstance(raw_text, str):
-        raise DocumentError(f'missing "text" on line {number}')
-    title, url = record.get("title"), record.get("url")
-    title = title if isinstance(title, str) else ""
-    url = url.strip() if isinstance(url, str) and url.strip() else None
-    text, trailer_url = _split_trailer(raw_text)
-    if not text:
-        raise DocumentError(f"empty text on line {number}")
-    sha256 = hashlib.sha256(f"{title}\n{raw_text}\n{url or ''}".encode()).hexdigest()
-    doc_id = str(raw_id)
-    return Document(doc_id, _pick_title(title, text, doc_id), text, url or trailer_url, sha256)

@@ -90,7 +90,7 @@ class Index:
         cached = self._documents
         if cached is not None and cached[0] == generation:
             return cached[1]
-        docs = [DocumentInfo(d, r.title, r.url, r.total) for d, r in self.store.documents().items()]
+        docs = [DocumentInfo(d, r.title, r.url, r.total, r.source) for d, r in self.store.documents().items()]
         self._documents = (generation, docs)
         return docs
 

@@ -6,7 +6,9 @@ loading, chunking and embedding in groups of about GROUP_CHUNKS chunks, each gro
 store's journaled write, so memory holds one group and the largest document, never the corpus. A corpus.jsonl is
 read line by line, a line being unchanged when its content hash and the settings match. Documents gone from the
 corpus are removed (only those that came from the same corpus root, so uploads and other corpora are left alone);
-a file that fails to load keeps its previous version and is named in the report. With `shard=(I, N)` only the
+a file that fails to load keeps its previous version and is named in the report, and so is every entry that is
+not a document (a FIFO, a symlink out of the corpus, an unsupported type: rag.documents.walk_corpus says why).
+Each file is parsed under rag.isolation's limits (RAG_PARSE_TIMEOUT, RAG_PARSE_MEMORY_MB). With `shard=(I, N)` only the
 documents of shard I are ingested (and pruned): N workers on one Chroma server split a corpus between them.
 
 Not here: parsing files (rag.documents), walking the corpus (rag.corpus), the write protocol (rag.store).
@@ -23,15 +25,16 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunking import chunk_text
-from rag.corpus import CorpusFile, corpus_files, file_sha256, in_shard, is_jsonl, jsonl_lines
-from rag.documents import load_file
+from rag.corpus import CorpusFile, Skipped, corpus_files, file_sha256, in_shard, is_jsonl, jsonl_lines
+from rag.documents import LOADER_VERSION, load_file
 from rag.embeddings import Embedder
 from rag.errors import DocumentError
+from rag.isolation import ParseLimits
 from rag.progress import Report, TerminalBar, Tracker
 from rag.records import ChunkRecord, DocRecord
 from rag.settings import Settings
 from rag.store import Store
-from rag.types import Document, IngestReport, LoadFailure
+from rag.types import Document, IngestReport, LoadFailure, pages_of
 
 TITLE_TOKENS = 32  # the title is prefixed to each chunk for embedding and BM25, cut to this many tokens
 GROUP_CHUNKS = 2048  # chunks embedded and stored together (one journaled batch)
@@ -39,7 +42,8 @@ EMBED_SLICE = 256  # texts per embedding call (progress moves between them)
 
 
 def settings_fingerprint(settings: Settings, embedder_name: str) -> str:
-    data = {**settings.fingerprint(), "embedding_model": embedder_name, "title_tokens": TITLE_TOKENS, "v": 1}
+    data = {**settings.fingerprint(), "embedding_model": embedder_name, "title_tokens": TITLE_TOKENS, "v": 1,
+            "loaders": LOADER_VERSION}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -73,7 +77,8 @@ class _Run:
         record = DocRecord(doc.id, doc.sha256, self.fingerprint, len(chunks), doc.title, doc.url, self.source,
                            size, mtime_ns)
         records = [ChunkRecord(c.id, c.text, doc.id, doc.title, doc.url, c.start, c.end, c.position, doc.sha256,
-                               self.fingerprint, len(chunks), self.source) for c in chunks]
+                               self.fingerprint, len(chunks), self.source, pages_of(doc.pages, c.start, c.end))
+                   for c in chunks]
         self.group.append((record, records, [prefix + c.text for c in chunks], weight))
         if sum(len(r) for _, r, _, _ in self.group) >= GROUP_CHUNKS:
             self.flush()
@@ -122,6 +127,7 @@ def ingest(
     known = {d: r for d, r in store.documents(run.source).items() if in_shard(d, shard)}
     seen: set[str] = set()
     max_bytes = int(settings.max_file_mb * 1_000_000)
+    limits = ParseLimits(settings.parse_timeout, settings.parse_memory_mb)
     if is_jsonl(path):
         run.tracker = Tracker(1, path.stat().st_size, report_to)
         done = 0
@@ -144,7 +150,7 @@ def ingest(
         for file in todo:
             run.tracker.read()
             try:
-                doc = load_file(file.path, file.doc_id, max_bytes)
+                doc = load_file(file.path, file.doc_id, max_bytes, limits)
             except DocumentError as exc:
                 run.report.failed.append(LoadFailure(file.doc_id, str(exc)))
                 run.tracker.credit(file.size)
@@ -167,6 +173,9 @@ def _plan(run: _Run, path: Path, id_prefix: str, shard: tuple[int, int] | None, 
     todo, moved = [], []
     for item in corpus_files(path):
         item = _prefixed(item, id_prefix)
+        if isinstance(item, Skipped):  # not a document: named, and a document it used to be is removed
+            run.report.skipped.append(item.entry)
+            continue
         if isinstance(item, LoadFailure):
             run.report.failed.append(item)
             seen.add(item.path)
@@ -196,6 +205,8 @@ def _prefixed(item, prefix: str):  # type: ignore[no-untyped-def]
     """The item with `prefix` before its document id (e.g. "uploads/")."""
     if not prefix:
         return item
+    if isinstance(item, Skipped):
+        return Skipped(LoadFailure(prefix + item.entry.path, item.entry.error))
     if isinstance(item, LoadFailure):
         return LoadFailure(prefix + item.path, item.error)
     if isinstance(item, CorpusFile):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag.types import PageStarts
+
 
 @dataclass(frozen=True)
 class ChunkRecord:
@@ -30,6 +32,7 @@ class ChunkRecord:
     fingerprint: str  # hash of the settings that cut and embedded it
     total: int  # how many chunks the document has
     source: str = ""  # the corpus root the document was ingested from
+    pages: PageStarts = ()  # the pages the chunk is on: ((offset, page), ...) from its start (PDFs)
 
     @property
     def lexical_text(self) -> str:
@@ -41,6 +44,7 @@ class ChunkRecord:
             "document": self.document, "title": self.title, "url": self.url or "", "start": self.start,
             "end": self.end, "position": self.position, "sha256": self.sha256, "fp": self.fingerprint,
             "n": self.total, "source": self.source, "text": self.text,
+            "pages": ",".join(f"{o}:{p}" for o, p in self.pages),
         }
 
     @classmethod
@@ -51,7 +55,14 @@ class ChunkRecord:
             chunk_id, str(text) if text is not None else (document or ""), str(meta["document"]), str(meta["title"]),
             str(meta["url"]) or None, int(meta["start"]), int(meta["end"]), int(meta["position"]),
             str(meta["sha256"]), str(meta["fp"]), int(meta["n"]), str(meta.get("source", "")),
+            _pages(str(meta.get("pages") or "")),
         )
+
+
+def _pages(encoded: str) -> PageStarts:
+    """"14924:55,15600:56" -> ((14924, 55), (15600, 56))."""
+    pairs = (item.split(":") for item in encoded.split(",") if item)
+    return tuple((int(offset), int(page)) for offset, page in pairs)
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,6 @@ def retrieve(
             similarity = float(vectors[chunk_id] @ vector)
         passages.append(Passage(
             chunk.id, chunk.document, chunk.title, chunk.url, chunk.text, chunk.start, chunk.end,
-            float(ranking_scores[chunk_id]), similarity, lexical_scores.get(chunk_id), rank,
+            float(ranking_scores[chunk_id]), similarity, lexical_scores.get(chunk_id), rank, chunk.pages,
         ))
     return passages

@@ -24,7 +24,7 @@ INDEX_FIELDS = ("embedding_model", "chunk_tokens", "chunk_overlap_sentences")
 # Fields that do not shape an answer (where things live, how big a file may be, how fast to embed).
 NON_ANSWER_FIELDS = ("index_dir", "corpus", "chroma_url", "api_key", "max_file_mb", "batch_size", "host", "port",
                      "allowed_hosts", "allowed_models", "max_question_chars", "max_history_chars", "max_request_mb",
-                     "max_request_ids", "max_upload_files", "server_key")
+                     "max_request_ids", "max_upload_files", "server_key", "parse_timeout", "parse_memory_mb")
 # a list setting read from the environment as comma-separated names (RAG_ALLOWED_HOSTS=a.example,b.example)
 Names = Annotated[list[str], NoDecode]
 
@@ -44,6 +44,13 @@ class Settings(BaseSettings):
 
     # documents and chunks
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped with a message.")
+    parse_timeout: float = Field(
+        20.0, gt=0, description="Seconds a file's parse may run without progress (a PDF page, or a whole file of "
+        "another format), and 20 times that in all; a parse that takes longer is stopped and the file skipped "
+        "with a message.")
+    parse_memory_mb: int = Field(
+        1024, ge=0, description="Address space of the worker process that parses a file, in MB (0: no limit); a "
+        "parse that needs more is stopped and the file skipped with a message.")
     embedding_model: str = Field(
         "", description="sentence-transformers model name or path; empty means the bundled all-MiniLM-L6-v2."
     )

@@ -1,7 +1,7 @@
 """The values of the package, each a frozen dataclass with one `to_json`:
 
-    Document      a loaded file or corpus.jsonl line          (documents.py makes them)
-    LoadFailure   a file that could not be loaded, and why
+    Document      a loaded file or corpus.jsonl line, with its page starts (documents.py makes them)
+    LoadFailure   a file that could not be loaded or was skipped, and why
     Chunk         a sentence window of a document             (chunking.py)
     Passage       a retrieved chunk with its scores           (retrieval.py)
     Citation      an [n] marker mapped to the sentence it quotes, and whether that sentence supports the claim
@@ -16,7 +16,8 @@ Only values live here: no I/O, no model, no store. Everything else imports them 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from bisect import bisect_right
+from dataclasses import dataclass, field, replace
 
 EXTRACTIVE = "extractive"  # Answer.mode: extracted offline, no LLM
 LLM = "llm"  # answered by a language model
@@ -27,6 +28,23 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
+PageStarts = tuple[tuple[int, int], ...]  # ((offset into the document text, page number), ...) in order
+
+
+def page_at(pages: PageStarts, offset: int) -> int | None:
+    """The page that the character at `offset` is on (None for a document without pages)."""
+    i = bisect_right([start for start, _ in pages], offset) - 1
+    return pages[max(i, 0)][1] if pages else None
+
+
+def pages_of(pages: PageStarts, start: int, end: int) -> PageStarts:
+    """The page starts of the span [start, end): its first page (at `start`) and every page that begins inside."""
+    if not pages:
+        return ()
+    first = page_at(pages, start)
+    return ((start, first),) + tuple((o, p) for o, p in pages if start < o < end) if first is not None else ()
+
+
 @dataclass(frozen=True)
 class Document:
     id: str
@@ -35,9 +53,11 @@ class Document:
     url: str | None
     sha256: str
     path: str | None = None
+    pages: PageStarts = ()  # where each page starts in `text` (PDFs); empty for formats without pages
 
     def to_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "url": self.url, "sha256": self.sha256, "path": self.path}
+        return {"id": self.id, "title": self.title, "url": self.url, "sha256": self.sha256, "path": self.path,
+                "pages": len(self.pages)}
 
 
 @dataclass(frozen=True)
@@ -63,7 +83,8 @@ class Chunk:
                 "end": self.end, "position": self.position}
 
 
-PASSAGE_FIELDS = ("id", "document", "title", "url", "text", "start", "end", "score", "dense_score", "lexical_score")
+PASSAGE_FIELDS = ("id", "document", "title", "url", "text", "start", "end", "page", "page_end", "score",
+                  "dense_score", "lexical_score")
 
 
 @dataclass(frozen=True)
@@ -79,13 +100,29 @@ class Passage:
     dense_score: float | None = None
     lexical_score: float | None = None
     rank: int = 0
+    pages: PageStarts = ()  # the pages the passage is on, from its start (PDFs); empty otherwise
+
+    @property
+    def page(self) -> int | None:
+        """The page the passage starts on (None without pages)."""
+        return self.pages[0][1] if self.pages else None
+
+    @property
+    def page_end(self) -> int | None:
+        """The page the passage ends on (None without pages)."""
+        return self.pages[-1][1] if self.pages else None
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of the character at document offset `offset` inside this passage."""
+        return page_at(self.pages, offset)
 
     def to_json(self, fields: tuple[str, ...] = PASSAGE_FIELDS) -> dict:
         """The passage as JSON (scores rounded to 6 places); `fields` picks and orders the keys."""
         values = {
             "id": self.id, "document": self.document, "title": self.title, "url": self.url, "text": self.text,
-            "start": self.start, "end": self.end, "score": round(self.score, 6),
-            "dense_score": _round(self.dense_score), "lexical_score": _round(self.lexical_score),
+            "start": self.start, "end": self.end, "page": self.page, "page_end": self.page_end,
+            "score": round(self.score, 6), "dense_score": _round(self.dense_score),
+            "lexical_score": _round(self.lexical_score),
         }
         return {name: values[name] for name in fields}
 
@@ -103,12 +140,14 @@ class Citation:
     inferred: bool = False  # attached by matching sentences, not by a marker the model wrote
     supported: bool = True  # the passage supports the claim (numbers and names included); false: flagged
     moved_from: str | None = None  # the passage id the model cited, when the check moved the citation here
+    page: int | None = None  # the page the quote starts on (PDFs); filled in from the passage by Answer
 
     def to_json(self) -> dict:
         return {
             "n": self.n, "document": self.document, "title": self.title, "url": self.url,
             "passage_id": self.passage_id, "quote": self.quote, "start": self.start, "end": self.end,
             "inferred": self.inferred, "supported": self.supported, "moved_from": self.moved_from,
+            "page": self.page,
         }
 
 
@@ -131,7 +170,7 @@ class Support:
 
 
 # the passage keys of an answer's JSON (`rag ask --json`, POST /api/ask)
-ANSWER_PASSAGE_FIELDS = ("id", "document", "title", "url", "text", "start", "end", "score", "dense_score")
+ANSWER_PASSAGE_FIELDS = ("id", "document", "title", "url", "text", "start", "end", "page", "score", "dense_score")
 
 
 @dataclass(frozen=True)
@@ -149,6 +188,14 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     settings_hash: str = ""
     support: Support | None = None  # None for a refusal
+
+    def __post_init__(self) -> None:
+        # every citation names the page its quote starts on, read from the passage it quotes
+        passages = {p.id: p for p in self.passages if p.pages}
+        if passages and any(c.page is None and c.passage_id in passages for c in self.citations):
+            cited = [replace(c, page=passages[c.passage_id].page_at(c.start)) if c.page is None
+                     and c.passage_id in passages else c for c in self.citations]
+            object.__setattr__(self, "citations", cited)
 
     @property
     def label(self) -> str:
@@ -183,6 +230,7 @@ class DocumentInfo:
     title: str
     url: str | None
     chunks: int
+    source: str = ""  # the corpus folder or file it was ingested from (a server path: not in to_json)
 
     def to_json(self) -> dict:
         return {"id": self.id, "title": self.title, "url": self.url, "chunks": self.chunks}
@@ -195,6 +243,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[LoadFailure] = field(default_factory=list)
+    skipped: list[LoadFailure] = field(default_factory=list)  # entries that are not documents, and why
     repaired: list[str] = field(default_factory=list)
     chunks: int = 0  # chunks in the index after the run
     embedded: int = 0  # chunks embedded by this run
@@ -207,6 +256,7 @@ class IngestReport:
             "removed": len(self.removed),
             "unchanged": len(self.unchanged),
             "failed": [f.to_json() for f in self.failed],
+            "skipped": [f.to_json() for f in self.skipped],
             "chunks": self.chunks,
             "embedded": self.embedded,
             "repaired": len(self.repaired),

@@ -77,7 +77,7 @@ def test_examples_fit_the_corpus(seed_index: rag.Index, tmp_path: Path, embedder
     (tmp_path / "animals").mkdir()
     (tmp_path / "animals" / "otters.md").write_text("# Sea otters\n\nSea otters hold hands while they sleep.")
     other.ingest(progress=False)
-    assert example_questions(other) == ["What does the corpus say about Sea otters?"]
+    assert example_questions(other) == ["What are Sea otters?"]  # from its own heading
 
 
 def test_feedback_export_keeps_thumbs_up_and_the_latest_vote(tmp_path: Path, seed_index: rag.Index) -> None:

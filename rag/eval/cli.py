@@ -113,7 +113,7 @@ def _open(corpus: Path | None, index: Path | None, settings: dict, chroma_url: s
 
     if corpus is not None:
         ix, report = open_eval_index(corpus, index, **settings)
-        for failure in report.failed:
+        for failure in [*report.failed, *report.skipped]:
             _err(f"skipped {failure.path}: {failure.error}")
         ingest = {k: v for k, v in report.to_json().items() if k != "documents"}
     else:
@@ -122,7 +122,7 @@ def _open(corpus: Path | None, index: Path | None, settings: dict, chroma_url: s
         if ix.is_empty():
             _err(f"The index is empty: ingesting {ix.settings.corpus} first.")
             report = ix.ingest()
-            for failure in report.failed:
+            for failure in [*report.failed, *report.skipped]:
                 _err(f"skipped {failure.path}: {failure.error}")
             ingest = {k: v for k, v in report.to_json().items() if k != "documents"}
     documents = ix.documents()

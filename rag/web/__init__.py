@@ -6,7 +6,9 @@
     mcp_tools.py the MCP tools (search, ask, list_documents): `rag mcp` on stdio, /mcp over HTTP
     auth.py      the server's key (RAG_SERVER_KEY): refusal to be exposed without one, Bearer checks, the chat's login
     chat.py      the Gradio Blocks: chat, sources panel, corpus tab with uploads, settings
-    render.py    answer and sources HTML (pure)
+    render.py    answer and sources HTML (pure); cards.py groups citations into one card per distinct passage
+    files.py     GET /source/{id}: an indexed document's own file, read-only, from the corpus or uploads folder
+    examples.py  example questions from the corpus's eval set or its documents' headings
     feedback.py  thumbs up/down and their export as an eval set
     cli.py       `rag serve`, `rag mcp`, `rag feedback export`
 

@@ -54,6 +54,11 @@ def _protected(path: str) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in PROTECTED)
 
 
+def bearer(request: Any) -> str | None:
+    """The Bearer token of a Starlette request, or None."""
+    return _bearer(request.scope)
+
+
 def _bearer(scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == b"authorization":

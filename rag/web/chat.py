@@ -17,7 +17,7 @@ import gradio as gr
 from rag import Answer, Index, RagError
 from rag.citations import strip_markers
 from rag.documents import SUPPORTED_EXTENSIONS
-from rag.web import feedback, guard
+from rag.web import feedback, files, guard
 from rag.web.render import answer_html, sources_html, streaming_html
 from rag.web.sanitize import inert
 from rag.web.uploads import add_uploads, remove_document
@@ -108,7 +108,7 @@ def build(index: Index, examples: list[str]) -> gr.Blocks:
             messages[-1] = {"role": "assistant", "content": answer_html(answer, turn)}
             answers = state["answers"] + [(turn, answer)]
             state = {"messages": messages, "answers": answers, "turn_of": {**state["turn_of"], len(messages) - 1: turn}}
-            yield "", messages, state, inert(sources_html(answers))
+            yield "", messages, state, inert(sources_html(answers, lambda document: files.file_url(index, document)))
 
         def on_vote(state: dict, data: gr.LikeData) -> str:
             index_ = data.index[0] if isinstance(data.index, (list, tuple)) else data.index

@@ -1,11 +1,14 @@
 """HTML for the chat (pure: strings in, strings out), every piece of it through rag.web.sanitize.
 
-An answer's `[n]` markers become links to `#cite-<turn>-<n>`; the sources panel holds one `<details>` element
-with that id per citation: the document title, a link to the original URL, the passage text with the quoted
-sentence in `<mark>`, and the passage's scores. A small script (`CITATION_SCRIPT`, served from this app as
-/rag-assets/citations.js) opens and highlights the passage when a marker is clicked. A model's Markdown (lists,
-bold, headings) renders; an extracted answer's quotes are shown as text. A citation the support check flagged
-reads `[n]⚠`, and the claims no passage supports are listed under the answer.
+An answer's `[n]` markers become links to `#cite-<turn>-<m>`, the card that shows their passage; the sources
+panel holds one `<details>` card per distinct passage (rag.web.cards: overlapping chunks of a document merged),
+with that id: the citation numbers, the document title and page ("p. 55"), a link that opens the source (the
+original URL, else the file served by the app at /source/..., a PDF at its page: #page=55), the passage with
+every quoted sentence in `<mark>`, and the scores in a fold. A small script (`CITATION_SCRIPT`, served from this app as
+/rag-assets/citations.js) opens and highlights the passage when a marker is clicked.
+A model's Markdown (lists, bold, headings) renders; an extracted answer's quotes are shown as text. A citation
+the support check flagged reads `[n]⚠` and its card says so; the claims no passage supports are listed under the
+answer.
 
 Untrusted text (the answer, passages, titles, the question, notices) is escaped or rendered by the sanitiser:
 no image, no link but to the corpus's own document URLs and in-page anchors, no script.
@@ -16,9 +19,15 @@ from __future__ import annotations
 import html
 import re
 
-from rag import Answer, Citation
+from collections.abc import Callable
+from typing import Optional
+
+from rag import Answer
 from rag.citations import MARKER
+from rag.web.cards import Card, card_of, cards
 from rag.web.sanitize import clean_html, markdown_html
+
+FileLinks = Optional[Callable[[str], Optional[str]]]
 
 _HARD_WRAP = re.compile(r"(?<!\n)\n(?!\n)")
 
@@ -29,6 +38,8 @@ CSS = """
 .source .passage { white-space: pre-wrap; font-size: 0.92em; line-height: 1.45; margin-top: 6px; }
 .source mark { background: #ffe58a; color: #111; padding: 0 2px; border-radius: 3px; }
 .source .meta { font-size: 0.8em; opacity: 0.75; }
+.source details.scores { font-size: 0.8em; opacity: 0.75; margin-top: 4px; }
+.source details.scores summary { font-weight: normal; }
 .sources-empty { opacity: 0.7; font-style: italic; }
 .earlier summary { opacity: 0.8; }
 a.cite.unsupported { color: #b54708; text-decoration: underline wavy; }
@@ -70,16 +81,18 @@ def answer_html(answer: Answer, turn: int) -> str:
 
     def link(match: re.Match[str]) -> str:
         n = int(match.group(1))
+        href = f"#cite-{turn}-{card.get(n, n)}"
         if n in flagged:
-            return (f'<a href="#cite-{turn}-{n}" class="cite unsupported" '
+            return (f'<a href="{href}" class="cite unsupported" '
                     f'title="the cited passage does not support this">[{n}]⚠</a>')
-        return f'<a href="#cite-{turn}-{n}" class="cite">[{n}]</a>'
+        return f'<a href="{href}" class="cite">[{n}]</a>'
 
     text = answer.text.replace("\ue000", "").replace("\ue001", "")
     if answer.mode != "llm":  # quoted text, not Markdown structure
         text = re.sub(r"^(\s*)([#>*+=_-])", r"\1\\\2", text, flags=re.M)
         text = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", text, flags=re.M)
     body = markdown_html(MARKER.sub(place, text), corpus_links(answer))
+    card = card_of(answer)  # a marker opens the card that shows its passage
     body = _PLACE.sub(link, body)
     lines = []
     if answer.refused:
@@ -107,31 +120,63 @@ def streaming_html(text: str) -> str:
     return markdown_html(text + " ▌")
 
 
-def citation_html(citation: Citation, answer: Answer, turn: int, open_: bool = True) -> str:
-    passage = next((p for p in answer.passages if p.id == citation.passage_id), None)
-    if passage is not None and passage.start <= citation.start and citation.end <= passage.end:
-        a, b = citation.start - passage.start, citation.end - passage.start
-        flowing = _HARD_WRAP.sub(" ", passage.text)  # same length: the offsets still hold
-        text = (html.escape(flowing[:a]) + "<mark>" + html.escape(flowing[a:b]) + "</mark>"
-                + html.escape(flowing[b:]))
-        score = f"score {passage.score:.3f}" + (
-            f" · similarity {passage.dense_score:.2f}" if passage.dense_score is not None else "")
-    else:
-        text, score = "<mark>" + html.escape(citation.quote) + "</mark>", ""
-    title = html.escape(citation.title or citation.document)
-    link = (f' · <a href="{html.escape(citation.url)}" target="_blank">original</a>'
-            if citation.url and citation.url.startswith(("http://", "https://")) else "")
-    inferred = " · cited by matching, not by the model" if citation.inferred else ""
-    if not citation.supported:
-        inferred += " · ⚠ this passage does not support the claim"
-    elif citation.moved_from:
-        inferred += " · the model cited another passage; this one supports the claim"
+def page_label(pages: list[int]) -> str:
+    """"p. 55", "pp. 55-56" or ""."""
+    if not pages:
+        return ""
+    return f"p. {pages[0]}" if pages[0] == pages[-1] else f"pp. {pages[0]}\u2013{pages[-1]}"
+
+
+def source_link(url: str | None, file_url: str | None, page: int | None) -> tuple[str, str] | None:
+    """(href, label) opening a card's source: the original URL when known, else the file served by the app; a
+    PDF opens at the page (#page=N)."""
+    if url and url.startswith(("http://", "https://")):
+        pdf_page = f"#page={page}" if page and url.lower().split("#")[0].endswith(".pdf") else ""
+        return url + pdf_page, "original"
+    if file_url:
+        return file_url + (f"#page={page}" if page else ""), f"open p. {page}" if page else "open the file"
+    return None
+
+
+def citation_html(card: Card, turn: int, open_: bool = True, file_url: str | None = None) -> str:
+    """One source card: the title, the page, a link to the source, the passage with every quote of the card
+    highlighted, and its scores in a fold."""
+    marks = sorted((c.start - card.start, c.end - card.start) for c in card.citations
+                   if card.start <= c.start and c.end <= card.end)
+    flowing = _HARD_WRAP.sub(" ", card.text)  # same length: the offsets still hold
+    parts, cursor = [], 0
+    for a, b in marks:
+        a = max(a, cursor)
+        if b <= a:
+            continue
+        parts += [html.escape(flowing[cursor:a]), "<mark>", html.escape(flowing[a:b]), "</mark>"]
+        cursor = b
+    text = "".join(parts) + html.escape(flowing[cursor:])
+    pages = card.pages
+    where = page_label(pages)
+    link = source_link(card.url, file_url, pages[0] if pages else None)
+    numbers = "".join(f"[{n}]" for n in card.numbers)
+    title = html.escape(card.title or card.document) + (f" · {where}" if where else "")
+    meta = [html.escape(card.document)]
+    if link is not None:
+        meta.append(f'<a href="{html.escape(link[0])}" target="_blank">{html.escape(link[1])}</a>')
+    if any(c.inferred for c in card.citations):
+        meta.append("cited by matching, not by the model")
+    if any(not c.supported for c in card.citations):
+        meta.append("⚠ this passage does not support the claim")
+    elif any(c.moved_from for c in card.citations):
+        meta.append("the model cited another passage; this one supports the claim")
+    scores = "".join(
+        f"<li>{html.escape(p.id[:8])} · rank {p.rank} · score {p.score:.3f}"
+        + (f" · similarity {p.dense_score:.2f}" if p.dense_score is not None else "")
+        + (f" · BM25 {p.lexical_score:.2f}" if p.lexical_score is not None else "")
+        + f" · chars {p.start}-{p.end}</li>" for p in card.passages)
+    fold = f'<details class="scores"><summary>scores</summary><ul>{scores}</ul></details>' if scores else ""
     return (
-        f'<details class="source" id="cite-{turn}-{citation.n}"{" open" if open_ else ""}>'
-        f"<summary>[{citation.n}] {title}</summary>"
-        f'<div class="meta">{html.escape(citation.document)} · chars {citation.start}-{citation.end}'
-        f" · {score}{link}{inferred}</div>"
-        f'<div class="passage">{text}</div></details>'
+        f'<details class="source" id="cite-{turn}-{card.numbers[0]}"{" open" if open_ else ""}>'
+        f"<summary>{numbers} {title}</summary>"
+        f'<div class="meta">{" · ".join(meta)}</div>'
+        f'<div class="passage">{text}</div>{fold}</details>'
     )
 
 
@@ -140,23 +185,31 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def sources_html(history: list[tuple[int, Answer]]) -> str:
-    """The sources panel: the latest answer's citations open, earlier answers' folded below."""
+def sources_html(history: list[tuple[int, Answer]], file_url: FileLinks = None) -> str:
+    """The sources panel: the latest answer's cards open, earlier answers' folded below. `file_url(document)`
+    gives the app's link to a document's file (None: no file to open)."""
     if not history:
         return '<div class="sources-empty">Sources of the latest answer appear here.</div>'
+    links: set[str] = set().union(*(corpus_links(a) for _, a in history))
     turn, latest = history[-1]
-    parts = [_answer_sources(latest, turn, open_=True)]
-    earlier = [_answer_sources(a, t, open_=False) for t, a in reversed(history[:-1]) if a.citations]
+    parts = [_answer_sources(latest, turn, True, file_url, links)]
+    earlier = [_answer_sources(a, t, False, file_url, links) for t, a in reversed(history[:-1]) if a.citations]
     if earlier:
         parts.append('<details class="earlier"><summary>Earlier answers</summary>' + "".join(earlier) + "</details>")
-    links = set().union(*(corpus_links(a) for _, a in history))
     return clean_html("".join(parts), links)
 
 
-def _answer_sources(answer: Answer, turn: int, open_: bool) -> str:
+def _answer_sources(answer: Answer, turn: int, open_: bool, file_url: FileLinks, links: set[str]) -> str:
     head = f"<p><b>{html.escape(answer.question)}</b></p>"
     if answer.refused:
         return head + '<div class="sources-empty">No passage was relevant enough to answer from.</div>'
     if not answer.citations:
         return head + '<div class="sources-empty">No citation.</div>'
-    return head + "".join(citation_html(c, answer, turn, open_) for c in answer.citations)
+    out = []
+    for card in cards(answer):
+        own = file_url(card.document) if file_url is not None else None
+        html_card = citation_html(card, turn, open_, own)
+        if (link := source_link(card.url, own, card.pages[0] if card.pages else None)) is not None:
+            links.add(link[0])
+        out.append(html_card)
+    return head + "".join(out)

@@ -35,7 +35,7 @@ TAGS = {
 # the classes the chat's own HTML uses; any other class is dropped (so no Gradio or mermaid hook can be named)
 CLASSES = {
     "a": {"cite"},
-    "details": {"source", "earlier"},
+    "details": {"source", "earlier", "scores"},
     "div": {"meta", "passage", "sources-empty", "answer", "footer", "notice"},
     "span": {"meta", "label", "notice", "refused"},
     "p": {"refused"},

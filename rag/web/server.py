@@ -13,7 +13,6 @@ processing_utils._check_allowed), and the HTTP guards of rag.web.middleware wrap
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -24,17 +23,11 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 
 def example_questions(index: Index, limit: int = 3) -> list[str]:
-    """Questions that fit the loaded corpus: from `eval/<corpus name>.jsonl` when there is one, else its titles."""
-    corpus = Path(index.settings.corpus)
-    for folder in (Path.cwd(), PROJECT):
-        path = folder / "eval" / f"{corpus.stem}.jsonl"
-        if path.is_file():
-            rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-            picked = [r["question"] for r in rows if r.get("answerable") and r.get("kind", "factoid") == "factoid"]
-            if picked:
-                return picked[:limit]
-    titles = [d.title for d in index.documents() if 0 < len(d.title) <= 60]
-    return [f"What does the corpus say about {t}?" for t in titles[:limit]] or ["What are these documents about?"]
+    """Questions that fit the loaded corpus (rag.web.examples): from `eval/<corpus name>.jsonl` when there is
+    one, else from the documents' own headings."""
+    from rag.web.examples import example_questions as pick
+
+    return pick(index, limit, PROJECT)
 
 
 def private_upload_cache(index: Index) -> Path:
@@ -56,7 +49,7 @@ def create_app(index: Index):  # type: ignore[no-untyped-def]
     from fastapi import FastAPI
     from fastapi.responses import Response
 
-    from rag.web import api, auth, chat, mcp_tools, middleware, openai_api
+    from rag.web import api, auth, chat, files, mcp_tools, middleware, openai_api
     from rag.web.render import CITATION_JS, CITATION_SCRIPT, CSS
 
     app = FastAPI(
@@ -64,6 +57,7 @@ def create_app(index: Index):  # type: ignore[no-untyped-def]
         description="Ask questions of your documents; every answer cites the passages it used.",
     )
     api.install(app, index)
+    files.install(app, index)
 
     @app.get("/rag-assets/citations.js", include_in_schema=False)
     def citations_js() -> Response:  # a file, not an inline script: the page's policy allows scripts from here
@@ -101,7 +95,7 @@ def serve(index: Index, corpus: Path | None = None, ingest: bool = True) -> None
     if ingest:
         print(f"Ingesting {target} into {s.index_dir} …", file=sys.stderr)
         report = index.ingest(target)
-        for failure in report.failed:
+        for failure in [*report.failed, *report.skipped]:
             print(f"skipped {failure.path}: {failure.error}", file=sys.stderr)
         print(f"{report.chunks} passages ready ({len(report.added)} added, {len(report.updated)} updated, "
               f"{len(report.unchanged)} unchanged) in {report.seconds:.1f}s", file=sys.stderr)
