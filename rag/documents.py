@@ -20,18 +20,16 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import docx
-from bs4 import BeautifulSoup
-from docx.opc.exceptions import PackageNotFoundError
-from docx.table import Table
-from docx.text.paragraph import Paragraph
-from pypdf import PasswordType, PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import DocumentError
 from rag.types import Document, LoadFailure
+
+if TYPE_CHECKING:
+    from docx.table import Table
+
+# The parsers (bs4 + lxml, pypdf, python-docx) are imported by the functions that use them: a question never
+# loads them (about 0.2 s of a cold `rag ask`).
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
@@ -172,6 +170,8 @@ def _short_reason(exc: BaseException) -> str:
 
 def _parse_html(data: bytes) -> tuple[str, str]:
     """(title from <title> or the first <h1>, text with one line per string and blank runs collapsed)."""
+    from bs4 import BeautifulSoup
+
     try:
         soup = BeautifulSoup(data, "lxml")
         heads = [t.get_text(" ", strip=True) for t in (soup.title, soup.find("h1")) if t is not None]
@@ -185,6 +185,9 @@ def _parse_html(data: bytes) -> tuple[str, str]:
 
 def _parse_pdf(data: bytes) -> tuple[str, str]:
     """(metadata title, page texts joined by a blank line)."""
+    from pypdf import PasswordType, PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
@@ -202,6 +205,8 @@ def _parse_pdf(data: bytes) -> tuple[str, str]:
 
 def _pdf_problem(data: bytes, exc: Exception) -> str:
     """The lenient reader's errors are vague ("Stream has ended unexpectedly"); a strict one names causes."""
+    from pypdf import PdfReader
+
     try:
         PdfReader(io.BytesIO(data), strict=True)
     except Exception as strict_exc:
@@ -211,6 +216,11 @@ def _pdf_problem(data: bytes, exc: Exception) -> str:
 
 def _parse_docx(data: bytes) -> tuple[str, str]:
     """(first Title/Heading paragraph, body paragraphs and tables in order joined by a blank line)."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
     try:
         title, blocks = "", list[str]()
         for item in docx.Document(io.BytesIO(data)).iter_inner_content():

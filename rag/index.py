@@ -33,7 +33,8 @@ class Index:
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings()
-        self.embedder: Embedder = embedder or default_embedder(self.settings.embedding_model, self.settings.batch_size)
+        self.embedder: Embedder = embedder or default_embedder(
+            self.settings.embedding_model, self.settings.batch_size, self.settings.embedding_backend)
         self._ingest_lock = threading.Lock()
         self._documents: tuple[str, list[DocumentInfo]] | None = None
         self.sentence_vectors = VectorCache()  # embeddings of questions and passage sentences, shared by all asks
