@@ -1,7 +1,7 @@
 """The index end to end: real all-MiniLM-L6-v2, real Chroma (local and server), real bm25s.
 
-Corpora are written in tmp_path at run time. One SentenceTransformerEmbedder is shared by the module, so the model
-loads once; the interruption tests start child processes that load it themselves.
+Corpora are written in tmp_path at run time. One embedder (the default backend's) is shared by the module, so the
+model loads once; the interruption tests start child processes that load it themselves.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import textwrap  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -32,7 +31,7 @@ import pytest  # noqa: E402
 import rag  # noqa: E402
 from rag.chunking import chunk_text  # noqa: E402
 from rag.documents import load_corpus  # noqa: E402
-from rag.embeddings import SentenceTransformerEmbedder  # noqa: E402
+from rag.embeddings import Embedder, default_embedder  # noqa: E402
 from rag.ingest import _real_title, _title_prefix  # noqa: E402
 from rag.store import Store  # noqa: E402
 
@@ -137,17 +136,9 @@ def write_generated_corpus(folder: Path, n: int = 300) -> Path:
 
 
 @pytest.fixture(scope="module")
-def embedder() -> Iterator[SentenceTransformerEmbedder]:
-    """One real model for the module. One torch thread: test machines are small and shared (child processes
-    embed too), and oversubscribed threads made the file twice as slow; restored afterwards."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield SentenceTransformerEmbedder()
-    finally:
-        torch.set_num_threads(threads)
+def embedder() -> Embedder:
+    """One real model for the module, the one the child processes load: the default backend's."""
+    return default_embedder().loaded
 
 
 def chroma_ids(store: Store) -> list[str]:
@@ -159,7 +150,7 @@ def manifest_ids(store: Store) -> list[str]:
 
 
 def expected_chunk_ids(
-    corpus: Path, embedder: SentenceTransformerEmbedder, settings: rag.Settings
+    corpus: Path, embedder: Embedder, settings: rag.Settings
 ) -> dict[str, list[str]]:
     """What a clean ingestion stores for each document (the same chunking calls ingestion makes)."""
     expected = {}
@@ -170,7 +161,7 @@ def expected_chunk_ids(
     return expected
 
 
-def assert_consistent(ix: rag.Index, corpus: Path, embedder: SentenceTransformerEmbedder) -> None:
+def assert_consistent(ix: rag.Index, corpus: Path, embedder: Embedder) -> None:
     """Chroma, manifest and BM25 hold exactly one complete, current copy of every document of `corpus`."""
     store = ix.store
     expected = expected_chunk_ids(corpus, embedder, ix.settings)
@@ -201,7 +192,7 @@ def assert_consistent(ix: rag.Index, corpus: Path, embedder: SentenceTransformer
 
 
 @pytest.mark.server
-def test_two_app_processes_share_one_chroma_server(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_two_app_processes_share_one_chroma_server(tmp_path: Path, embedder: Embedder) -> None:
     corpus = write_small_corpus(tmp_path / "corpus")
     with running_chroma(tmp_path / "chroma-data") as url:
         first = rag.open_index(tmp_path / "app1", embedder=embedder, chroma_url=url)
@@ -353,7 +344,7 @@ def run_child_until(tmp_path: Path, index_dir: Path, corpus: Path, stop_at: int,
     return seen
 
 
-def test_ingestion_killed_mid_group_is_repaired(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_ingestion_killed_mid_group_is_repaired(tmp_path: Path, embedder: Embedder) -> None:
     corpus = write_generated_corpus(tmp_path / "corpus")
     index_dir = tmp_path / "idx"
     seen = run_child_until(tmp_path, index_dir, corpus, stop_at=2, mode="fresh", sig=signal.SIGKILL)
@@ -388,7 +379,7 @@ def test_ingestion_killed_mid_group_is_repaired(tmp_path: Path, embedder: Senten
 UPDATE_DOCUMENTS = 96
 
 
-def test_update_interrupted_by_ctrl_c_is_repaired(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_update_interrupted_by_ctrl_c_is_repaired(tmp_path: Path, embedder: Embedder) -> None:
     corpus = write_generated_corpus(tmp_path / "corpus", n=UPDATE_DOCUMENTS)  # ingested twice by the child
     index_dir = tmp_path / "idx"
     seen = run_child_until(tmp_path, index_dir, corpus, stop_at=3, mode="update", sig=signal.SIGINT)
@@ -424,7 +415,7 @@ def test_update_interrupted_by_ctrl_c_is_repaired(tmp_path: Path, embedder: Sent
 
 
 def test_update_interrupted_before_commit_is_repaired(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     corpus = write_small_corpus(tmp_path / "corpus")
     ix = rag.open_index(tmp_path / "idx", embedder=embedder)
@@ -452,7 +443,7 @@ def test_update_interrupted_before_commit_is_repaired(
 class RenamedEmbedder:
     """The real model under another name: to the index, a different embedding model."""
 
-    def __init__(self, inner: SentenceTransformerEmbedder, name: str) -> None:
+    def __init__(self, inner: Embedder, name: str) -> None:
         self.inner, self.name, self.max_tokens = inner, name, inner.max_tokens
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -462,7 +453,7 @@ class RenamedEmbedder:
         return self.inner.token_offsets(texts)
 
 
-def test_chunking_and_model_changes_rebuild_everything(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_chunking_and_model_changes_rebuild_everything(tmp_path: Path, embedder: Embedder) -> None:
     corpus = write_small_corpus(tmp_path / "corpus")
     index_dir = tmp_path / "idx"
     names = sorted(SMALL_CORPUS)
@@ -505,7 +496,7 @@ def test_chunking_and_model_changes_rebuild_everything(tmp_path: Path, embedder:
 # --- 4. document filter and MMR -------------------------------------------------------------------
 
 
-def test_document_filter_and_mmr(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_document_filter_and_mmr(tmp_path: Path, embedder: Embedder) -> None:
     corpus = write_small_corpus(tmp_path / "corpus")
     ix = rag.open_index(tmp_path / "idx", embedder=embedder)
     ix.ingest(corpus, progress=False)
