@@ -7,7 +7,8 @@ Parts (`--parts`, default all, in this order):
 - ingest: in one process, a fresh ingest of the squad-v1.1-dev corpus with each backend (the real `Index`, each
   embedder warmed up first) and a bare sentence-transformers `encode` of the same chunk texts (batch 64,
   normalized), in rotating order with `--repeats`; the fastest of each is kept (noise only adds time).
-- latency: one SQuAD question per `embed()` call (warm: 10 calls first), p50/p90 ms, backends rotating.
+- latency: one SQuAD question per `embed()` call (warm: 10 calls first), wall p50/p90 and CPU p50 ms, each
+  backend in a process of its own (as in the app), 3 processes per backend in rotating order.
 - cold: `rag ask QUESTION` on the seed corpus (index already built), a fresh process each time, backends
   interleaved, `--runs` times each: median wall and CPU seconds (the child's own accounting).
 - app: `rag serve` on 127.0.0.1 (index already built): seconds from spawn to the first 200 on /api/documents,
@@ -43,7 +44,8 @@ RAG = str(Path(sys.executable).with_name("rag"))
 
 
 def env_for(backend: str) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("RAG_") or k == "RAG_ONNX_CACHE"}
+    keep = ("RAG_BENCH_", "RAG_ONNX_CACHE")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RAG_") or k.startswith(keep)}
     return {**environment, "RAG_EMBEDDING_BACKEND": backend, "HF_HUB_OFFLINE": "1"}
 
 
@@ -148,20 +150,38 @@ def part_ingest(work: Path, repeats: int) -> dict:
     return {"texts": len(texts), "repeats": repeats, **best}
 
 
-def part_latency(calls: int) -> dict:
+def latency_child(backend: str, calls: int) -> None:
+    """In a process of its own (as in the app, one backend loaded): per-call wall and CPU ms, as JSON."""
+    from rag.embeddings import default_embedder
+
     questions = [q["question"] for q in read_jsonl(data_dir() / "squad-v1.1-dev" / "questions.jsonl")[:calls]]
-    models = embedders()
-    times: dict[str, list[float]] = {b: [] for b in BACKENDS}
-    for backend, e in models.items():
-        for q in questions[:10]:
-            e.embed([q])
-    for i, q in enumerate(questions):
-        for backend in BACKENDS[i % 3:] + BACKENDS[: i % 3]:
-            started = time.perf_counter()
-            models[backend].embed([q])
-            times[backend].append(1000 * (time.perf_counter() - started))
-    return {b: {"p50_ms": round(statistics.median(t), 2), "p90_ms": round(statistics.quantiles(t, n=10)[-1], 2),
-                "calls": len(t)} for b, t in times.items()} | {"load": load()}
+    e = default_embedder("", 64, backend).loaded
+    for q in questions[:10]:
+        e.embed([q])
+    wall, cpu = [], []
+    for q in questions:
+        w, c = time.perf_counter(), time.process_time()
+        e.embed([q])
+        wall.append(1000 * (time.perf_counter() - w))
+        cpu.append(1000 * (time.process_time() - c))
+    print(json.dumps({"wall": wall, "cpu": cpu}))
+
+
+def part_latency(calls: int, rounds: int = 3) -> dict:
+    """Each backend in its own process (a torch process's spinning threads would slow an ONNX session beside
+    it), `rounds` processes per backend in rotating order, `calls` questions each."""
+    samples: dict[str, dict[str, list[float]]] = {b: {"wall": [], "cpu": []} for b in BACKENDS}
+    for r in range(rounds):
+        for backend in BACKENDS[r % 3:] + BACKENDS[: r % 3]:
+            done = subprocess.run([sys.executable, __file__, "--latency-child", backend, "--calls", str(calls)],
+                                  env=env_for(backend), check=True, capture_output=True, text=True)
+            for key, values in json.loads(done.stdout.strip().splitlines()[-1]).items():
+                samples[backend][key] += values
+    out = {b: {"p50_ms": round(statistics.median(s["wall"]), 2),
+               "p90_ms": round(statistics.quantiles(s["wall"], n=10)[-1], 2),
+               "cpu_p50_ms": round(statistics.median(s["cpu"]), 2), "calls": len(s["wall"])}
+           for b, s in samples.items()}
+    return {**out, "load": load()}
 
 
 # --- fresh processes --------------------------------------------------------------------------------------
@@ -245,10 +265,14 @@ def main() -> None:
     parser.add_argument("--parts", default="retrieval,ingest,latency,cold,app")
     parser.add_argument("--repeats", type=int, default=1, help="ingest rounds (rotating order); the fastest counts")
     parser.add_argument("--runs", type=int, default=5, help="fresh processes per backend (cold, app)")
-    parser.add_argument("--calls", type=int, default=300, help="questions embedded one by one (latency)")
+    parser.add_argument("--calls", type=int, default=200, help="questions embedded one by one per process")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "embeddings")
     parser.add_argument("--work", type=Path, default=None, help="keep the indexes here (default: a temp folder)")
+    parser.add_argument("--latency-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.latency_child:
+        latency_child(args.latency_child, args.calls)
+        return
     clear_rag_environment()
     if not (data_dir() / "squad-v1.1-dev").is_dir():
         print(f"SKIP: no data in {data_dir()}")
