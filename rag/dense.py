@@ -80,9 +80,9 @@ class Dense:
             if built_with != self.embedding_model:
                 raise ModelMismatchError(
                     f"the index in {self.where} (collection {name!r}) was built with the embedding model "
-                    f"{built_with!r}, not {self.embedding_model!r}: use that model (RAG_EMBEDDING_MODEL), or "
-                    f"replace the index with `rag ingest --rebuild`, which deletes it and embeds every document "
-                    f"again with {self.embedding_model!r}"
+                    f"{built_with!r}, not {self.embedding_model!r}: use that model (RAG_EMBEDDING_MODEL, "
+                    f"RAG_EMBEDDING_BACKEND), or replace the index with `rag ingest --rebuild`, which deletes it and "
+                    f"embeds every document again with {self.embedding_model!r}", built_with
                 )
         self.chunks = existing or self.client.get_or_create_collection(
             name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None,

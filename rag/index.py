@@ -20,8 +20,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from rag.answering import Answerer
-from rag.embeddings import Embedder, default_embedder
-from rag.errors import ConfigError, EmptyQuestionError
+from rag.embeddings import BUNDLED_MODEL, Embedder, default_embedder
+from rag.errors import ConfigError, EmptyQuestionError, ModelMismatchError
 from rag.ingest import ingest, settings_fingerprint, source_key
 from rag.progress import Report
 from rag.retrieval import retrieve
@@ -37,7 +37,8 @@ class Index:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
                  rebuild: bool = False) -> None:
         self.settings = settings or Settings()
-        self.embedder: Embedder = embedder or default_embedder(self.settings.embedding_model, self.settings.batch_size)
+        self.embedder: Embedder = embedder or default_embedder(
+            self.settings.embedding_model, self.settings.batch_size, self.settings.embedding_backend)
         self._ingest_lock = threading.Lock()
         self._documents: tuple[tuple[str, int], list[DocumentInfo]] | None = None
         self.sentence_vectors = VectorCache()  # embeddings of questions and passage sentences, shared by all asks
@@ -137,7 +138,16 @@ def open_index(index_dir: str | Path | None = None, embedder: Embedder | None = 
     if index_dir is not None:
         settings["index_dir"] = Path(index_dir)
     try:
-        return Index(Settings(**settings), embedder=embedder, rebuild=rebuild)  # type: ignore[arg-type]
+        chosen = Settings(**settings)  # type: ignore[arg-type]
+        try:
+            return Index(chosen, embedder=embedder, rebuild=rebuild)
+        except ModelMismatchError as exc:
+            # With no backend chosen, an index of the bundled model's fp32 vectors (built by `torch`, as every
+            # index before the ONNX backends was) is served by the `onnx` backend, the same vectors: no rebuild.
+            if (embedder is not None or chosen.embedding_model or "embedding_backend" in chosen.model_fields_set
+                    or exc.built_with != BUNDLED_MODEL):
+                raise
+            return Index(chosen.model_copy(update={"embedding_backend": "onnx"}), rebuild=rebuild)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid setting: {problems}") from exc

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Mode = Literal["hybrid", "dense", "lexical"]
 Fusion = Literal["rrf", "convex"]
+Backend = Literal["torch", "onnx", "onnx-int8"]
 
 # Fields that decide the content of the index: changing one rebuilds what it affects.
 INDEX_FIELDS = ("embedding_model", "chunk_tokens", "chunk_overlap_sentences")
@@ -53,6 +54,11 @@ class Settings(BaseSettings):
         "parse that needs more is stopped and the file skipped with a message.")
     embedding_model: str = Field(
         "", description="sentence-transformers model name or path; empty means the bundled all-MiniLM-L6-v2."
+    )
+    embedding_backend: Backend = Field(
+        "onnx-int8", description="What runs the bundled model: torch (sentence-transformers), onnx (onnxruntime, "
+        "fp32: the same vectors as torch) or onnx-int8 (onnxruntime, int8-quantised: its own index). Other "
+        "embedding models always run on sentence-transformers.",
     )
     chunk_tokens: int = Field(
         128,
@@ -134,7 +140,7 @@ class Settings(BaseSettings):
             return [name.strip() for name in v.split(",") if name.strip()]
         return v
 
-    @field_validator("embedding_model", mode="before")
+    @field_validator("embedding_model", "embedding_backend", mode="before")
     @classmethod
     def _strip(cls, v: object) -> object:
         return v.strip() if isinstance(v, str) else v

@@ -1,4 +1,5 @@
-"""Shared fixtures: one real embedding model per session, a seed index per module, isolated folders."""
+"""Shared fixtures: one real embedding model per session (the default backend's), a seed index per module,
+isolated folders."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import rag  # noqa: E402
-from rag.embeddings import SentenceTransformerEmbedder  # noqa: E402
+from rag.embeddings import Embedder, default_embedder  # noqa: E402
 from app_server import running_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 class CountingEmbedder:
     """The real embedder, counting the texts it is asked to embed."""
 
-    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+    def __init__(self, inner: Embedder) -> None:
         self.inner = inner
         self.name = inner.name
         self.max_tokens = inner.max_tokens
@@ -48,17 +49,18 @@ class CountingEmbedder:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder()
+def embedder() -> Embedder:
+    """What `rag` embeds with by default (RAG_EMBEDDING_BACKEND's default, exported first if need be)."""
+    return default_embedder().loaded
 
 
 @pytest.fixture()
-def counting(embedder: SentenceTransformerEmbedder) -> CountingEmbedder:
+def counting(embedder: Embedder) -> CountingEmbedder:
     return CountingEmbedder(embedder)
 
 
 @pytest.fixture(scope="module")
-def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> rag.Index:
+def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> rag.Index:
     index = rag.open_index(tmp_path_factory.mktemp("seed-index"), embedder=embedder, corpus=SEEDS)
     report = index.ingest(SEEDS, progress=False)
     assert report.failed == [] and report.chunks > 0

@@ -1,9 +1,9 @@
 """The index end to end: real all-MiniLM-L6-v2, real Chroma (local and server), real tantivy.
 
-Corpora are written in tmp_path at run time. One SentenceTransformerEmbedder is shared by the module, so the model
-loads once; the interruption tests start child processes that load it themselves. What is checked after every
-change, kill or sync: Chroma's chunks, the Chroma catalog, the local mirror and the lexical index hold exactly one
-complete, current copy of every document, with no journal left.
+Corpora are written in tmp_path at run time. One embedder (the default backend's) is shared by the module, so the
+model loads once; the interruption tests start child processes that load it themselves. What is checked after
+every change, kill or sync: Chroma's chunks, the Chroma catalog, the local mirror and the lexical index hold
+exactly one complete, current copy of every document, with no journal left.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import textwrap  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -34,7 +33,7 @@ import pytest  # noqa: E402
 import rag  # noqa: E402
 from rag.chunking import chunk_text  # noqa: E402
 from rag.documents import load_corpus  # noqa: E402
-from rag.embeddings import SentenceTransformerEmbedder  # noqa: E402
+from rag.embeddings import Embedder, default_embedder  # noqa: E402
 from rag.ingest import _real_title, _title_prefix  # noqa: E402
 from rag.errors import ModelMismatchError  # noqa: E402
 from rag.store import Store  # noqa: E402
@@ -140,17 +139,9 @@ def write_generated_corpus(folder: Path, n: int = 300) -> Path:
 
 
 @pytest.fixture(scope="module")
-def embedder() -> Iterator[SentenceTransformerEmbedder]:
-    """One real model for the module. One torch thread: test machines are small and shared (child processes
-    embed too), and oversubscribed threads made the file twice as slow; restored afterwards."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield SentenceTransformerEmbedder()
-    finally:
-        torch.set_num_threads(threads)
+def embedder() -> Embedder:
+    """One real model for the module, the one the child processes load: the default backend's."""
+    return default_embedder().loaded
 
 
 def chroma_ids(store: Store) -> list[str]:
@@ -164,7 +155,7 @@ def chroma_catalog(store: Store) -> dict[str, str]:
 
 
 def expected_chunk_ids(
-    corpus: Path, embedder: SentenceTransformerEmbedder, settings: rag.Settings
+    corpus: Path, embedder: Embedder, settings: rag.Settings
 ) -> dict[str, list[str]]:
     """What a clean ingestion stores for each document (the same chunking calls ingestion makes)."""
     expected = {}
@@ -190,7 +181,7 @@ def assert_in_step(store: Store) -> set[str]:
     return set(in_chroma)
 
 
-def assert_consistent(ix: rag.Index, corpus: Path, embedder: SentenceTransformerEmbedder) -> None:
+def assert_consistent(ix: rag.Index, corpus: Path, embedder: Embedder) -> None:
     """The index holds exactly one complete, current copy of every document of `corpus`, on every side."""
     expected = expected_chunk_ids(corpus, embedder, ix.settings)
     mirror = ix.store.documents()
@@ -206,7 +197,7 @@ def assert_consistent(ix: rag.Index, corpus: Path, embedder: SentenceTransformer
 
 
 @pytest.mark.server
-def test_two_app_processes_share_one_chroma_server(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_two_app_processes_share_one_chroma_server(tmp_path: Path, embedder: Embedder) -> None:
     corpus = write_small_corpus(tmp_path / "corpus")
     with running_chroma(tmp_path / "chroma-data") as url:
         first = rag.open_index(tmp_path / "app1", embedder=embedder, chroma_url=url)
@@ -370,7 +361,7 @@ def run_child_until(tmp_path: Path, index_dir: Path, corpus: Path, stop_at: int,
     return seen
 
 
-def test_ingestion_killed_mid_group_is_repaired(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_ingestion_killed_mid_group_is_repaired(tmp_path: Path, embedder: Embedder) -> None:
     corpus = write_generated_corpus(tmp_path / "corpus")
     index_dir = tmp_path / "idx"
     seen = run_child_until(tmp_path, index_dir, corpus, stop_at=2, mode="fresh", sig=signal.SIGKILL)
@@ -402,7 +393,7 @@ def test_ingestion_killed_mid_group_is_repaired(tmp_path: Path, embedder: Senten
 
 @pytest.mark.parametrize("step", ["catalog", "lexical"])
 def test_a_kill_after_the_shared_writes_keeps_the_batch(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder, step: str
+    tmp_path: Path, embedder: Embedder, step: str
 ) -> None:
     corpus = write_generated_corpus(tmp_path / "corpus", n=80)
     index_dir = tmp_path / "idx"
@@ -419,7 +410,7 @@ def test_a_kill_after_the_shared_writes_keeps_the_batch(
 UPDATE_DOCUMENTS = 96
 
 
-def test_update_interrupted_by_ctrl_c_is_repaired(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_update_interrupted_by_ctrl_c_is_repaired(tmp_path: Path, embedder: Embedder) -> None:
     corpus = write_generated_corpus(tmp_path / "corpus", n=UPDATE_DOCUMENTS)  # ingested twice by the child
     index_dir = tmp_path / "idx"
     seen = run_child_until(tmp_path, index_dir, corpus, stop_at=3, mode="update", sig=signal.SIGINT)
@@ -452,7 +443,7 @@ def test_update_interrupted_by_ctrl_c_is_repaired(tmp_path: Path, embedder: Sent
 
 
 def test_update_interrupted_before_the_local_commit_is_kept(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     corpus = write_small_corpus(tmp_path / "corpus")
     ix = rag.open_index(tmp_path / "idx", embedder=embedder)
@@ -481,7 +472,7 @@ def test_update_interrupted_before_the_local_commit_is_kept(
 class RenamedEmbedder:
     """The real model under another name: to the index, a different embedding model."""
 
-    def __init__(self, inner: SentenceTransformerEmbedder, name: str) -> None:
+    def __init__(self, inner: Embedder, name: str) -> None:
         self.inner, self.name, self.max_tokens = inner, name, inner.max_tokens
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -492,7 +483,7 @@ class RenamedEmbedder:
 
 
 def test_chunking_changes_rechunk_and_another_model_is_refused(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder
+    tmp_path: Path, embedder: Embedder
 ) -> None:
     corpus = write_small_corpus(tmp_path / "corpus")
     index_dir = tmp_path / "idx"
@@ -545,7 +536,7 @@ def test_chunking_changes_rechunk_and_another_model_is_refused(
 # --- 4. document filter and MMR -------------------------------------------------------------------
 
 
-def test_document_filter_and_mmr(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_document_filter_and_mmr(tmp_path: Path, embedder: Embedder) -> None:
     corpus = write_small_corpus(tmp_path / "corpus")
     ix = rag.open_index(tmp_path / "idx", embedder=embedder)
     ix.ingest(corpus, progress=False)
