@@ -75,8 +75,9 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=1, description="Candidates taken from each side before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     fusion: Fusion = Field(
-        "rrf", description="How hybrid mode fuses the two sides: rrf (reciprocal rank fusion) or convex "
-        "(dense_weight x min-max-normalised cosine + the rest x normalised BM25).",
+        "convex", description="How hybrid mode fuses the two sides: convex (dense_weight x min-max-normalised "
+        "cosine + the rest x normalised BM25; the best measured, see eval/README.md) or rrf (reciprocal rank "
+        "fusion).",
     )
     dense_weight: float = Field(0.4, ge=0, le=1, description="Weight of the dense side in convex fusion.")
     mmr: bool = Field(False, description="Re-rank with maximal marginal relevance for diversity.")

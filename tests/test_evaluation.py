@@ -317,7 +317,7 @@ def test_rag_eval_writes_its_files_and_gates_on_thresholds(small_set: Path, tmp_
     old = json.loads((tmp_path / "a" / "report.json").read_text())
     del old["settings"]["fusion"]
     (tmp_path / "a" / "report.json").write_text(json.dumps(old))
-    assert "fusion: (not recorded) -> 'rrf'" in compare_text(compare_runs(tmp_path / "a", tmp_path / "b"))
+    assert "fusion: (not recorded) -> 'convex'" in compare_text(compare_runs(tmp_path / "a", tmp_path / "b"))
 
 
 def test_usage_errors_exit_2(small_set: Path, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Fusion of the dense and lexical sides: reciprocal rank fusion (default) and the opt-in convex combination."""
+"""Fusion of the dense and lexical sides: the convex combination (default) and reciprocal rank fusion."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 import rag
 from rag.errors import ConfigError
 from rag.retrieval import convex, rrf
+from rag.settings import Settings
 
 # Hand-worked: dense cosine and BM25 candidate lists, best first.
 DENSE = [("a", 0.9), ("b", 0.5), ("c", 0.1)]
@@ -48,7 +49,16 @@ def test_an_index_set_to_convex_fusion_ranks_by_it(tmp_path: Path, embedder) -> 
     assert passages[0].score == pytest.approx(1.0)
     assert all(0.0 <= p.score <= 1.0 for p in passages)
     assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
-    assert index.settings.answer_hash() != rag.open_index(tmp_path / "other", embedder=embedder).settings.answer_hash()
+    assert index.settings.answer_hash() != rag.open_index(tmp_path / "other", embedder=embedder,
+                                                          fusion="rrf").settings.answer_hash()
+
+
+def test_the_default_fusion_is_convex_and_rrf_stays_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAG_FUSION", raising=False)
+    monkeypatch.delenv("RAG_DENSE_WEIGHT", raising=False)
+    assert (Settings(_env_file=None).fusion, Settings(_env_file=None).dense_weight) == ("convex", 0.4)
+    monkeypatch.setenv("RAG_FUSION", "rrf")
+    assert Settings(_env_file=None).fusion == "rrf"
 
 
 def test_an_unknown_fusion_is_one_clear_error(tmp_path: Path) -> None:
