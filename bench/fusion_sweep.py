@@ -7,7 +7,7 @@ For each question it fetches the dense and the BM25 candidate lists once (the la
 them offline exactly as rag.retrieval.retrieve does (reciprocal rank fusion, ties to the higher cosine, then the
 higher BM25 score), for every (rrf_k, candidates) pair, plus a few fusion variants that rag does not offer
 (weighted RRF, min-max score fusion) to see what would help. A few settings are re-run through the real API,
-`rag.open_index(DIR, rrf_k=..., candidates=...).search(q, k=10)`, to check the offline fusion matches it.
+`rag.open_index(DIR, fusion="rrf", rrf_k=..., candidates=...).search(q, k=10)`, to check the offline fusion matches it.
 """
 
 from __future__ import annotations
@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     # check the offline fusion against the real API for a few settings
     checks = []
     for rrf_k, pool in ((60, 50), (10, 50), (60, 20)):
-        api = rag.open_index(args.index, embedder=embedder, chroma_url=None, rrf_k=rrf_k, candidates=pool)
+        api = rag.open_index(args.index, embedder=embedder, chroma_url=None, fusion="rrf", rrf_k=rrf_k,
+                              candidates=pool)
         same = 0
         for q, (dense, lexical) in zip(questions[:200], lists[:200]):
             same += [p.id for p in api.search(q["question"], k=K)] == fuse(dense, lexical, rrf_k, pool)

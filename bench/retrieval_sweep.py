@@ -16,7 +16,10 @@ MRR@10) and compared with the old default (RRF, k 60, 50 candidates) by paired b
 - adaptive w0 g: convex with the dense weight moved by how peaked each side is (gap of the first two normalised
   scores, to the power g);
 - title t: convex 0.x plus t x a BM25 score of the document's title alone (title as its own field);
-- siblings b: convex plus b x the best score of another chunk of the same document (document aggregation).
+- siblings b: convex plus b x the best score of another chunk of the same document (document aggregation);
+- distinct docs: the ranking's first chunk of each document before any second chunk of one (a diversity reorder);
+- sentences l (with --sentences): each candidate's dense score is (1 - l) x its cosine + l x the best cosine of
+  one of its sentences (title-prefixed, embedded here: what ingestion would store), then convex 0.4.
 """
 
 from __future__ import annotations
@@ -111,6 +114,55 @@ def with_siblings(q: dict, base: dict[str, float], b: float) -> dict[str, float]
     return out
 
 
+def sentence_scores(q: dict, lam: float, w: float = 0.4) -> dict[str, float]:
+    mixed = dict(q)
+    best = q["best_sentence"]
+    mixed["dense"] = sorted(((c, (1 - lam) * q["cos"][c] + lam * best.get(c, q["cos"][c])) for c in q["cos"]),
+                            key=lambda pair: -pair[1])[:50]
+    return convex_scores(mixed, w)
+
+
+def sentence_evidence(store, embedder, data: list[dict], query_vectors: list) -> None:  # type: ignore[no-untyped-def]
+    """Fill each question's "best_sentence": candidate chunk id -> best cosine of one of its sentences."""
+    from rag.chunking import sentence_spans
+
+    ids = sorted({c for q in data for c in q["cos"]})
+    started, sentence_vectors = time.perf_counter(), {}
+    for i in range(0, len(ids), 256):
+        chunks, _ = store.get(ids[i:i + 256])
+        for cid, chunk in chunks.items():
+            texts = [f"{chunk.title}\n{chunk.text[a:b]}" for a, b in sentence_spans(chunk.text)] or [chunk.text]
+            sentence_vectors[cid] = texts
+    flat = [(cid, t) for cid, texts in sentence_vectors.items() for t in texts]
+    embedded = np.concatenate([embedder.embed([t for _, t in flat[i:i + 256]]) for i in range(0, len(flat), 256)])
+    by_chunk: dict[str, list[int]] = {}
+    for row, (cid, _) in enumerate(flat):
+        by_chunk.setdefault(cid, []).append(row)
+    print(f"  sentences: {len(flat)} of {len(by_chunk)} chunks embedded in {time.perf_counter() - started:.0f}s",
+          flush=True)
+    for q, vector in zip(data, query_vectors):
+        q["best_sentence"] = {c: float((embedded[by_chunk[c]] @ vector).max()) for c in q["cos"] if c in by_chunk}
+
+
+def latency(folder: Path, questions: list[str]) -> int:
+    """Search p50 / p95 of both fusions on the same index, each question searched by both in turn."""
+    import rag
+
+    indexes = {f: rag.open_index(folder, chroma_url=None, fusion=f) for f in ("rrf", "convex")}
+    times: dict[str, list[float]] = {f: [] for f in indexes}
+    for f, index in indexes.items():
+        index.search(questions[0], k=K)  # warm
+    for question in questions:
+        for f, index in indexes.items():
+            started = time.perf_counter()
+            index.search(question, k=K)
+            times[f].append(1000 * (time.perf_counter() - started))
+    for f, values in times.items():
+        print(f"{f}: search p50 {np.percentile(values, 50):.1f} ms, p95 {np.percentile(values, 95):.1f} ms "
+              f"over {len(values)} questions")
+    return 0
+
+
 class TitleBM25:
     """BM25 (k1 1.2, b 0.75) over the documents' titles alone, rag.lexical's tokenisation."""
 
@@ -142,12 +194,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", type=Path, required=True)
     p.add_argument("--pool", type=int, default=100, help="candidates fetched per side")
     p.add_argument("--out", type=Path, default=None, help="JSON of every ranking's figures")
+    p.add_argument("--sentences", action="store_true", help="also embed every candidate's sentences (slow)")
+    p.add_argument("--latency", type=int, default=0, help="only time index.search (k 10) of the first N questions, "
+                   "RAG_FUSION rrf and convex interleaved, and stop")
     args = p.parse_args(argv)
     clear_rag_environment()
 
     import rag
     from rag.eval.metrics import mrr_at_k, paired_bootstrap_diff, recall_at_k
 
+    if args.latency:
+        return latency(args.index, [q["question"] for q in read_jsonl(args.questions)][: args.latency])
     index = rag.open_index(args.index, chroma_url=None)
     store, embedder = index.store, index.embedder
     docs = store.documents()
@@ -167,13 +224,20 @@ def main(argv: list[str] | None = None) -> int:
                      "cos": {c: float(v @ vector) for c, v in vectors.items()},
                      "title_bm25": {c: title_bm25.score(tokens, doc_of[c]) for c in union}})
     print(f"  {time.perf_counter() - started:.0f}s", flush=True)
+    if args.sentences:
+        sentence_evidence(store, embedder, data, [embedder.embed([q["question"]])[0] for q in questions])
 
     def per_question(rank_fn) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
         values: dict[str, list[float]] = {m: [] for m in METRICS}
         for q in data:
             scores = rank_fn(q)
             cos = q["cos"]
-            ranked = sorted(scores, key=lambda c: (-scores[c], -cos.get(c, -1.0)))[:K]
+            ranked = sorted(scores, key=lambda c: (-scores[c], -cos.get(c, -1.0)))
+            if getattr(rank_fn, "distinct", False):
+                seen: set[str] = set()
+                firsts = [c for c in ranked[:30] if not (q["doc_of"][c] in seen or seen.add(q["doc_of"][c]))]
+                ranked = firsts + [c for c in ranked if c not in set(firsts)]
+            ranked = ranked[:K]
             ids = [q["doc_of"][c] for c in ranked]
             for m, k in (("recall@1", 1), ("recall@5", 5), ("recall@10", 10)):
                 values[m].append(recall_at_k(ids, q["gold"], k))
@@ -204,6 +268,13 @@ def main(argv: list[str] | None = None) -> int:
             rankings[f"convex+fill {w} + siblings {b}"] = lambda q, w=w, b=b: with_siblings(
                 q, convex_scores(q, w, fill=True), b)
 
+    for w in (0.4,):
+        fn = lambda q, w=w: convex_scores(q, w)  # noqa: E731
+        fn.distinct = True  # type: ignore[attr-defined]
+        rankings[f"convex {w} + distinct docs"] = fn
+    if args.sentences:
+        for lam in (0.3, 0.5, 0.7, 1.0):
+            rankings[f"convex 0.4 + sentences {lam}"] = lambda q, lam=lam: sentence_scores(q, lam)
     vectors = {name: per_question(fn) for name, fn in rankings.items()}
     base, ref = vectors["rrf k60 (old default)"], vectors["convex 0.4"]
     rows, results = [], []
