@@ -4,7 +4,9 @@ Questions written to look answerable from a text (SQuAD v2's unanswerable ones, 
 detail the corpus lacks) usually change one thing in a sentence of the text. Three such changes are cheap to see:
 
     missing_terms(question, passages)    a name or figure of the question that no passage mentions
-                                          ("Who led Issacs troops ...?" when no passage has "Issacs")
+                                          ("Who led Issacs troops ...?" when no passage has "Issacs"); an
+                                          abbreviation (TV, MVP, WWII) or a name one typo away from a passage
+                                          word ("Carslbad" / "Carlsbad") does not count
     lost_negation(question, sentences)   the question asks about what is NOT so, the closest sentences say nothing
                                           negative ("What is usually not stated using big O?")
     flipped_word(question, sentence)     the closest sentence has the opposite of a question word, by prefix
@@ -25,6 +27,8 @@ from rag.types import Passage
 
 _TERM = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d")
 _WORD = re.compile(r"[a-z][a-z'’-]+")
+_ABBREVIATION = re.compile(r"^[A-Z][A-Z0-9]{1,5}s?$")  # TV, MVP, QB, WWII, NFL: passages may spell them out
+_TYPO_MIN = 5  # names this long or longer match a passage word one edit away
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|cannot|without|neither)\b|n['’]t\b", re.I)
 _NOT_A_NEGATION = re.compile(r"\b(?:whether or not|or not|if not|not only|no longer|no matter)\b", re.I)
 _PREFIXES = ("counter", "anti", "dis", "non", "mis", "un", "in", "im", "il", "ir", "de")
@@ -45,6 +49,7 @@ def missing_terms(question: str, passages: Iterable[Passage]) -> list[str]:
     """The names (capitalised words past the question's first) and figures of `question` that no passage
     mentions, compared without case or accents, and by their stem for long words (all but the last 3 letters)."""
     text = fold(" ".join(p.text for p in passages))
+    words: set[str] | None = None
     missing = []
     for position, word in enumerate(_TERM.findall(question)):
         bare = re.sub(r"['’]s?$", "", word).strip(".,")
@@ -56,9 +61,29 @@ def missing_terms(question: str, passages: Iterable[Passage]) -> list[str]:
         stem = key if figure else key[:max(5, len(key) - 3)]  # "Ukrainian" is found in "Ukraine", "Normans" in "Norman"
         if figure and word.endswith("0") and re.search(rf"\b{re.escape(word)}['’]?s\b", question):
             stem = key[:-1]  # a decade ("the 1880s") is any of its years
-        if stem not in text and stem.replace(",", "") not in text:
-            missing.append(bare)
+        if stem in text or stem.replace(",", "") in text or (not figure and _ABBREVIATION.match(bare)):
+            continue
+        if not figure and len(key) >= _TYPO_MIN:
+            words = words if words is not None else set(re.findall(r"\w+", text))
+            if any(_one_edit(key, w) for w in words if abs(len(w) - len(key)) <= 1):
+                continue  # a typo of a passage word
+        missing.append(bare)
     return list(dict.fromkeys(missing))
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Levenshtein distance <= 1, or two neighbouring letters swapped ("Sigimund" / "Sigismund", "Carslbad" /
+    "Carlsbad")."""
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) <= 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                                  and a[diff[1]] == b[diff[0]])
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1:]
 
 
 def lost_negation(question: str, sentences: Iterable[str]) -> str | None:

@@ -49,6 +49,10 @@ def test_missing_terms_names_what_no_passage_mentions() -> None:
     # case, accents, plurals and possessives do not count as missing; the first word is not a name
     assert answerability.missing_terms("When did Herve fight the Norman's enemies in SICILY?", passages) == []
     assert answerability.missing_terms("Normans fought where in 1038?", passages) == []
+    # a typo one edit from a passage word, or an abbreviation the passages may spell out, does not count either
+    assert answerability.missing_terms("Where did the Normnas under Maniaeks fight?", passages) == []
+    assert answerability.missing_terms("Did the TV say where the Normans fought?", passages) == []
+    assert answerability.missing_terms("Did Manikas fight in Sicily?", passages) == ["Manikas"]  # three edits
 
 
 def test_lost_negation_and_flipped_words() -> None:
