@@ -44,8 +44,9 @@ def corpus_dir() -> Path:
 def rag_command(checkout: Path, *args: str) -> tuple[dict, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     started = time.perf_counter()
-    run = subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=checkout, env=env, capture_output=True,
-                         text=True)
+    own = checkout / ".venv" / "bin" / "python"  # the checkout's own environment: an editable install of this
+    python = str(own) if own.exists() else sys.executable  # checkout would otherwise shadow the other one's rag
+    run = subprocess.run([python, "-m", "rag.cli", *args], cwd=checkout, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if run.returncode not in (0, 1):
         raise SystemExit(f"rag {args[0]} failed in {checkout}:\n{run.stderr[-3000:]}")
