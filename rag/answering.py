@@ -188,7 +188,8 @@ class Answerer:
     def _extractive(self, question: str, passages: list[Passage]) -> tuple[list[str], list[Citation], str | None]:
         scorer = SupportScorer(self.embedder, passage_sentences(passages), self.vectors)
         vector = self.vectors.embed(self.embedder, [question])[0]
-        chosen = extract(question, vector, passages, scorer, self.settings.answer_sentences)
+        chosen = extract(question, vector, passages, scorer, self.settings.answer_sentences,
+                         refuse=self.settings.offline_refusals)
         if chosen.refusal is not None:
             return [], [], chosen.refusal
         parts, cites = [], []

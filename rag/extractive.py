@@ -44,16 +44,19 @@ class Extract:
 
 
 def extract(
-    question: str, question_vector: np.ndarray, passages: list[Passage], scorer: SupportScorer, max_sentences: int = 3
+    question: str, question_vector: np.ndarray, passages: list[Passage], scorer: SupportScorer, max_sentences: int = 3,
+    refuse: bool = True,
 ) -> Extract:
+    """The sentences that answer `question`, or a refusal with its reason; `refuse=False` (RAG_OFFLINE_REFUSALS)
+    never refuses here (the relevance floor is applied before, by the caller)."""
     sentences = scorer.sentences
     if not sentences:
         return Extract([], [], 0.0, "no passage has a sentence to quote")
-    missing = answerability.missing_terms(question, passages)
+    missing = answerability.missing_terms(question, passages) if refuse else []
     if missing:
         return Extract([], [], 0.0, f"no passage found mentions {', '.join(f'“{t}”' for t in missing[:3])}")
     kind = answer_types.expected(question)
-    if kind in STRICT_KINDS and not any(answer_types.holds(s.text, kind, question) for s in sentences):
+    if refuse and kind in STRICT_KINDS and not any(answer_types.holds(s.text, kind, question) for s in sentences):
         return Extract([], [], 0.0, f"no passage found gives {_KIND_PHRASES[kind]}")
     scores = scorer.scores(question, question_vector)
     scores = scores + np.array([RANK_PRIOR / (passages[s.passage].rank or 1) for s in sentences])
@@ -61,11 +64,11 @@ def extract(
     order = [int(i) for i in np.argsort(-scores)]
     best = float(scores[order[0]])
     close = [i for i in order[:max_sentences] if scores[i] >= KEEP_RATIO * best]
-    negation = answerability.lost_negation(question, [sentences[i].text for i in close])
+    negation = answerability.lost_negation(question, [sentences[i].text for i in close]) if refuse else None
     if negation:
         return Extract([], [], best, f"the closest passages do not say what the question says is “{negation}” so")
     first = order[0]
-    flipped = answerability.flipped_word(question, sentences[first].text)
+    flipped = answerability.flipped_word(question, sentences[first].text) if refuse else None
     if flipped:
         return Extract([], [], best, f"the closest passage says “{flipped[1]}”, not “{flipped[0]}”")
     chosen = [first]

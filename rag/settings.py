@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         "it is refused without answering (calibrated on eval/seeds.jsonl and SQuAD v2, see eval/README.md).",
     )
     answer_sentences: int = Field(3, ge=1, le=5, description="Most sentences in an offline extractive answer.")
+    offline_refusals: bool = Field(
+        True, description="Offline, refuse (saying why) when the passages show they do not hold the answer: a name "
+        "or figure of the question in no passage, a lost negation, a flipped word, no number where one is asked "
+        "for. Off: offline answers refuse only below RAG_MIN_RELEVANCE. On multi-hop questions (HotpotQA) the "
+        "first sign also refuses answerable questions whose bridge fact was not retrieved: see eval/README.md.")
 
     # serving
     host: str = Field("127.0.0.1", description="Address the app binds to.")

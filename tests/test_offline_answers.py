@@ -109,6 +109,11 @@ def test_a_count_question_is_refused_when_no_passage_gives_a_number(embedder) ->
     assert "no passage found gives a number for it" in answer.text
     answered = answerer.ask("Since when has Lukashenko ruled Belarus?")
     assert not answered.refused and "1994" in answered.text
+    # RAG_OFFLINE_REFUSALS=false: the closest sentence is quoted instead, cited, for the reader to judge
+    lenient = Answerer(lambda query, k=None, mode=None, documents=None: found, embedder,
+                       rag.Settings(offline_refusals=False))
+    quoted = lenient.ask("How many troops took part in the drills?")
+    assert not quoted.refused and quoted.citations and quoted.citations[0].quote in piece
 
 
 def test_answerable_questions_still_answered(offline: rag.Index) -> None:
