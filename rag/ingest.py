@@ -84,20 +84,33 @@ class _Run:
             self.flush()
 
     def flush(self) -> None:
+        """Embed the group's texts in slices of EMBED_SLICE across documents (small documents share a batch: one
+        call per document cost 1.6x the CPU on SQuAD's two-chunk paragraphs), then store them as one batch."""
         if not self.group:
             return
+        texts = [t for _, _, doc_texts, _ in self.group for t in doc_texts]
+        ends, credited, end = [], [0] * len(self.group), 0
+        for _, _, doc_texts, _ in self.group:
+            end += len(doc_texts)
+            ends.append(end)
+        parts: list[np.ndarray] = []
+        for i in range(0, len(texts), EMBED_SLICE):
+            parts.append(self.embedder.embed(texts[i : i + EMBED_SLICE]))
+            done = i + len(parts[-1])
+            share = 0
+            for n, (_, _, doc_texts, weight) in enumerate(self.group):  # each document's share of the bytes
+                start = ends[n] - len(doc_texts)
+                if doc_texts and start < done:
+                    part = weight * (min(done, ends[n]) - start) // len(doc_texts) - credited[n]
+                    credited[n] += part
+                    share += part
+            self.tracker.embedded(len(parts[-1]), share)
+        vectors = np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
         batch = []
-        for record, chunks, texts, weight in self.group:
-            parts, credited = [], 0
-            for i in range(0, len(texts), EMBED_SLICE):
-                parts.append(self.embedder.embed(texts[i : i + EMBED_SLICE]))
-                share = weight * min(i + EMBED_SLICE, len(texts)) // len(texts) - credited
-                self.tracker.embedded(len(parts[-1]), share)
-                credited += share
-            if not texts:
+        for n, (record, chunks, doc_texts, weight) in enumerate(self.group):
+            if not doc_texts:
                 self.tracker.credit(weight)
-            vectors = np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
-            batch.append((record, chunks, vectors))
+            batch.append((record, chunks, vectors[ends[n] - len(doc_texts) : ends[n]]))
             self.report.embedded += len(chunks)
         self.store.write(batch)
         self.group = []
