@@ -27,7 +27,7 @@ import numpy as np
 from rag.chunking import chunk_text
 from rag.corpus import CorpusFile, Skipped, corpus_files, file_sha256, in_shard, is_jsonl, jsonl_lines
 from rag.documents import LOADER_VERSION, load_file
-from rag.embeddings import Embedder
+from rag.embeddings import INT8_MODEL, Embedder
 from rag.errors import DocumentError
 from rag.isolation import ParseLimits
 from rag.progress import Report, TerminalBar, Tracker
@@ -84,33 +84,39 @@ class _Run:
             self.flush()
 
     def flush(self) -> None:
-        """Embed the group's texts in slices of EMBED_SLICE across documents (small documents share a batch: one
-        call per document cost 1.6x the CPU on SQuAD's two-chunk paragraphs), then store them as one batch."""
+        """Embed the group's texts, then store them as one batch. Texts are embedded in slices of EMBED_SLICE
+        across documents, so that small documents share a batch (one call per document cost 1.6x the CPU on
+        SQuAD's two-chunk paragraphs with torch); except with int8 vectors, whose dynamic quantisation scales
+        depend on the whole batch: there each document is embedded on its own, so that its vectors do not
+        depend on its neighbours (two shard workers must build the same index as one)."""
         if not self.group:
             return
-        texts = [t for _, _, doc_texts, _ in self.group for t in doc_texts]
-        ends, credited, end = [], [0] * len(self.group), 0
+        alone = self.embedder.name == INT8_MODEL
+        spans, end = [], 0
         for _, _, doc_texts, _ in self.group:
+            spans.append((end, end + len(doc_texts)))
             end += len(doc_texts)
-            ends.append(end)
-        parts: list[np.ndarray] = []
-        for i in range(0, len(texts), EMBED_SLICE):
-            parts.append(self.embedder.embed(texts[i : i + EMBED_SLICE]))
-            done = i + len(parts[-1])
-            share = 0
-            for n, (_, _, doc_texts, weight) in enumerate(self.group):  # each document's share of the bytes
-                start = ends[n] - len(doc_texts)
-                if doc_texts and start < done:
-                    part = weight * (min(done, ends[n]) - start) // len(doc_texts) - credited[n]
-                    credited[n] += part
-                    share += part
-            self.tracker.embedded(len(parts[-1]), share)
-        vectors = np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
+        runs = [[n] for n in range(len(self.group))] if alone else [list(range(len(self.group)))]
+        vectors: list[np.ndarray] = []
+        for run in runs:
+            texts = [t for n in run for t in self.group[n][2]]
+            first, credited = spans[run[0]][0], [0] * len(self.group)
+            for i in range(0, len(texts), EMBED_SLICE):
+                vectors.append(self.embedder.embed(texts[i : i + EMBED_SLICE]))
+                done, share = first + i + len(vectors[-1]), 0
+                for n in run:  # each document's share of the bytes, as its chunks are embedded
+                    (start, stop), weight = spans[n], self.group[n][3]
+                    if stop > start and start < done:
+                        part = weight * (min(done, stop) - start) // (stop - start) - credited[n]
+                        credited[n] += part
+                        share += part
+                self.tracker.embedded(len(vectors[-1]), share)
+        every = np.concatenate(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
         batch = []
         for n, (record, chunks, doc_texts, weight) in enumerate(self.group):
             if not doc_texts:
                 self.tracker.credit(weight)
-            batch.append((record, chunks, vectors[ends[n] - len(doc_texts) : ends[n]]))
+            batch.append((record, chunks, every[spans[n][0] : spans[n][1]]))
             self.report.embedded += len(chunks)
         self.store.write(batch)
         self.group = []
