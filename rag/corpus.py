@@ -1,14 +1,11 @@
-"""A corpus as a stream: its files with their size and mtime, or its corpus.jsonl one line at a time.
+"""A corpus folder as a stream: its files with their size and mtime.
 
     for f in corpus_files(Path("docs/")):       # CorpusFile(doc_id, path, size, mtime_ns), in the walk's order
         ...
-    for number, item, offset in jsonl_lines(Path("corpus.jsonl"), max_bytes):   # a Document or a LoadFailure
-        ...
 
-Nothing is read whole: a folder is listed (rag.documents.walk_corpus decides which entries are documents) and each
-file is stat'ed as it comes; a corpus.jsonl is read line by line, a line longer than `max_bytes` is skipped and
-named without being held in memory. `in_shard` splits documents between workers by a stable hash of their id;
-`file_sha256` hashes a file in blocks.
+Nothing is read whole: a folder is listed (rag.documents.walk_corpus decides which entries are documents) and
+each file is stat'ed as it comes (a corpus.jsonl streams through rag.jsonl_corpus.jsonl_lines). `in_shard` splits
+documents between workers by a stable hash of their id; `file_sha256` hashes a file in blocks.
 
 Not here: parsing a file (rag.documents.load_file), deciding what changed (rag.ingest).
 """
@@ -23,8 +20,7 @@ from pathlib import Path
 
 from rag.documents import walk_corpus
 from rag.errors import ConfigError, DocumentError
-from rag.jsonl_corpus import jsonl_document
-from rag.types import Document, LoadFailure
+from rag.types import LoadFailure
 
 _BLOCK = 1 << 20
 
@@ -66,42 +62,6 @@ def corpus_files(path: Path) -> Iterator[CorpusFile | LoadFailure | Skipped]:
             yield LoadFailure(doc_id, f"cannot read file ({exc.strerror or exc})")
             continue
         yield CorpusFile(doc_id, file, stat.st_size, stat.st_mtime_ns)
-
-
-def jsonl_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, Document | LoadFailure, int]]:
-    """(line number, the line's Document or a LoadFailure "NAME:LINE", bytes read so far), blank lines skipped;
-    a duplicate id or a line over `max_bytes` is a failure."""
-    seen: set[str] = set()
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed below, the generator may be abandoned
-    except OSError as exc:
-        yield 0, LoadFailure(path.name, f"cannot read file ({exc.strerror or exc})"), 0
-        return
-    with handle:
-        number, offset = 0, 0
-        while True:
-            raw = handle.readline(max_bytes + 1)
-            if not raw:
-                return
-            number += 1
-            offset += len(raw)
-            if len(raw) > max_bytes and not raw.endswith(b"\n"):
-                while (rest := handle.readline(_BLOCK)) and not rest.endswith(b"\n"):
-                    offset += len(rest)
-                offset += len(rest)
-                yield number, LoadFailure(f"{path.name}:{number}", f"line {number} is longer than the "
-                                          f"{max_bytes / 1e6:g} MB limit"), offset
-                continue
-            if not raw.strip():
-                continue
-            try:
-                document = jsonl_document(raw, number)
-                if document.id in seen:
-                    raise DocumentError(f'duplicate id "{document.id}" on line {number}')
-                seen.add(document.id)
-                yield number, document, offset
-            except DocumentError as exc:
-                yield number, LoadFailure(f"{path.name}:{number}", str(exc)), offset
 
 
 def file_sha256(path: Path) -> str:

@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunking import chunk_text
-from rag.corpus import CorpusFile, Skipped, corpus_files, file_sha256, in_shard, is_jsonl, jsonl_lines
+from rag.corpus import CorpusFile, Skipped, corpus_files, file_sha256, in_shard, is_jsonl
 from rag.documents import LOADER_VERSION, load_file
 from rag.embeddings import INT8_MODEL, Embedder
 from rag.errors import DocumentError
 from rag.isolation import ParseLimits
+from rag.jsonl_corpus import jsonl_lines
 from rag.progress import Report, TerminalBar, Tracker
 from rag.records import ChunkRecord, DocRecord
 from rag.settings import Settings

@@ -2,6 +2,7 @@
 text rules every document shares: the "Original url:" trailer and the title fallback.
 
     load_jsonl(path, max_bytes) -> (documents, failures)     each bad line is a failure "NAME:LINE"
+    jsonl_lines(path, max_bytes)                              the same one line at a time (ingestion streams it)
     split_trailer(text) -> (text, url | None)
     pick_title(title, text, fallback) -> str
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,19 +58,30 @@ def load_jsonl(path: Path, max_bytes: int = 20_000_000) -> tuple[list[Document],
     """One document per line; blank lines skipped; each bad line becomes a failure "NAME:LINE"."""
     documents: list[Document] = []
     failures: list[LoadFailure] = []
+    for _, item, _ in jsonl_lines(path, max_bytes):
+        (documents if isinstance(item, Document) else failures).append(item)  # type: ignore[arg-type]
+    return documents, failures
+
+
+def jsonl_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, Document | LoadFailure, int]]:
+    """(line number, the line's Document or a LoadFailure "NAME:LINE", bytes read so far), blank lines skipped;
+    a duplicate id or a line over `max_bytes` is a failure, and the long line is skipped without being held."""
     seen: set[str] = set()
     try:
-        handle = path.open("rb")
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, the generator may be abandoned
     except OSError as exc:
-        return [], [LoadFailure(path.name, f"cannot read file ({exc.strerror or exc})")]
+        yield 0, LoadFailure(path.name, f"cannot read file ({exc.strerror or exc})"), 0
+        return
     with handle:
-        number = 0
+        number, offset = 0, 0
         while raw := handle.readline(max_bytes + 1):
             number += 1
+            offset += len(raw)
             try:
                 if len(raw) > max_bytes and not raw.endswith(b"\n"):
                     while (rest := handle.readline(_SKIP_STEP)) and not rest.endswith(b"\n"):
-                        pass
+                        offset += len(rest)
+                    offset += len(rest)
                     raise DocumentError(f"line {number} is longer than the {max_bytes / 1e6:g} MB limit "
                                         f"(RAG_MAX_FILE_MB)")
                 if not raw.strip():
@@ -77,10 +90,9 @@ def load_jsonl(path: Path, max_bytes: int = 20_000_000) -> tuple[list[Document],
                 if document.id in seen:
                     raise DocumentError(f'duplicate id "{document.id}" on line {number}')
                 seen.add(document.id)
-                documents.append(document)
+                yield number, document, offset
             except DocumentError as exc:
-                failures.append(LoadFailure(f"{path.name}:{number}", str(exc)))
-    return documents, failures
+                yield number, LoadFailure(f"{path.name}:{number}", str(exc)), offset
 
 
 def jsonl_document(raw: bytes, number: int) -> Document:

@@ -74,3 +74,20 @@ def keyed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
     key = f"test-key-{secrets.token_hex(8)}"
     with running_app(tmp_path_factory.mktemp("keyed") / "index", {"RAG_SERVER_KEY": key}) as url:
         yield url, key
+
+
+# a small corpus of three files (one in a subfolder) for the ingestion tests
+ANIMALS = {
+    "otters.md": "# Sea otters\n\nSea otters hold hands while they sleep so they do not drift apart. "
+    "They use rocks as tools.",
+    "camels.txt": "Camels store fat in their humps, not water. A camel can drink 100 litres in ten minutes.",
+    "notes/owls.md": "# Owls\n\nOwls cannot move their eyes, so they turn their heads up to 270 degrees.",
+}
+
+
+def write_corpus(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root

@@ -6,22 +6,7 @@ from pathlib import Path
 
 import rag
 
-from conftest import SEEDS
-
-ANIMALS = {
-    "otters.md": "# Sea otters\n\nSea otters hold hands while they sleep so they do not drift apart. "
-    "They use rocks as tools.",
-    "camels.txt": "Camels store fat in their humps, not water. A camel can drink 100 litres in ten minutes.",
-    "notes/owls.md": "# Owls\n\nOwls cannot move their eyes, so they turn their heads up to 270 degrees.",
-}
-
-
-def write_corpus(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+from conftest import ANIMALS, SEEDS, write_corpus
 
 
 def test_seed_question_finds_the_makei_passage_first(seed_index: rag.Index) -> None:

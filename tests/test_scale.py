@@ -21,26 +21,12 @@ import pytest
 import rag
 import rag.ingest
 from rag.chunking import chunk_text
-from rag.corpus import in_shard, jsonl_lines
+from rag.corpus import in_shard
+from rag.jsonl_corpus import jsonl_lines
 from rag.errors import ModelMismatchError
 from rag.records import ChunkRecord
 
-from conftest import ROOT, SEEDS
-
-ANIMALS = {
-    "otters.md": "# Sea otters\n\nSea otters hold hands while they sleep so they do not drift apart. "
-    "They use rocks as tools.",
-    "camels.txt": "Camels store fat in their humps, not water. A camel can drink 100 litres in ten minutes.",
-    "notes/owls.md": "# Owls\n\nOwls cannot move their eyes, so they turn their heads up to 270 degrees.",
-}
-
-
-def write_corpus(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+from conftest import ANIMALS, ROOT, SEEDS, write_corpus
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
