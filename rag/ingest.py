@@ -99,9 +99,10 @@ class _Run:
             end += len(doc_texts)
         runs = [[n] for n in range(len(self.group))] if alone else [list(range(len(self.group)))]
         vectors: list[np.ndarray] = []
+        credited = [0] * len(self.group)  # bytes of each document counted as done so far
         for run in runs:
             texts = [t for n in run for t in self.group[n][2]]
-            first, credited = spans[run[0]][0], [0] * len(self.group)
+            first = spans[run[0]][0]
             for i in range(0, len(texts), EMBED_SLICE):
                 vectors.append(self.embedder.embed(texts[i : i + EMBED_SLICE]))
                 done, share = first + i + len(vectors[-1]), 0
