@@ -76,6 +76,7 @@ def parse_html(data: bytes) -> tuple[str, str]:
     page_title = _clean_inline(root.findtext(".//title") or "")
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, *_DROP_TAGS, with_tail=False)
     _drop_boilerplate(root)
+    _inline_footnote_labels(root)
     body = root.find("body")
     if body is None:
         body = root
@@ -130,6 +131,22 @@ def _drop_boilerplate(root: etree._Element) -> None:
     for element in doomed:
         if element.getparent() is not None:
             element.drop_tree()
+
+
+def _inline_footnote_labels(root: etree._Element) -> None:
+    """A docutils footnote's or citation's label ("7", "[7]") starts its text instead of standing alone as a
+    paragraph: ``<dt class="label">`` + ``<dd><p>`` (docutils < 0.18) and ``<span class="label">`` + ``<p>``."""
+    labels = [e for e in root.iter("dt", "span") if "label" in _classes(e) and e.getparent() is not None
+              and _classes(e.getparent()) & {"footnote", "citation", "footnote-list"}]
+    for label in labels:
+        text = _clean_inline(label.text_content())
+        target = label.getnext()
+        if target is None or not text.strip("[]") or len(text) > 40:
+            continue
+        while not (target.text or "").strip() and len(target) and target[0].tag == "p":
+            target = target[0]
+        target.text = f"{text if text.startswith('[') else f'[{text}]'} {target.text or ''}"
+        label.drop_tree()
 
 
 def _is_texinfo_nav(element: etree._Element) -> bool:

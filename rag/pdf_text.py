@@ -7,6 +7,8 @@ What it does, per document:
   line only) whose text, with digits and roman numerals normalised, repeats in that band on >= 3 pages
   (2 for documents under 6 pages), page-number boxes ("12", "iv", "Page 3", "- 7 -", "3 of 9"), and any other
   box in a band slot (same height +-3 pt) that repeated text proved to be a running-header slot;
+- puts lines that layout analysis cut apart back together (rag.pdf_lines): a definition list's hanging term with
+  its text, the pieces of a justified line with a wide gap;
 - joins words hyphenated at line ends (``vari-\\nables`` -> ``variables``) when the joined word occurs elsewhere
   in the document, or when neither form does and both halves are lower-case letters; keeps the hyphen
   otherwise (``US-\\nASCII`` -> ``US-ASCII``);
@@ -36,6 +38,7 @@ from pdfminer.pdfparser import PDFParser
 from pdfminer.psparser import PSException
 from pdfminer.utils import decode_text
 
+from rag.pdf_lines import Line, join_pieces
 from rag.textclean import clean_title, fix_chars
 
 __all__ = ["PdfText", "parse_pdf"]
@@ -79,6 +82,7 @@ class _Box:
     text: str
     y0: float
     y1: float
+    lines: list[Line] = field(default_factory=list)
 
 
 def parse_pdf(data: bytes, on_page: Callable[[int], None] | None = None) -> PdfText:
@@ -107,7 +111,8 @@ def parse_pdf(data: bytes, on_page: Callable[[int], None] | None = None) -> PdfT
     if not pages_boxes:
         raise ValueError("PDF has no pages")
     _drop_running_lines(pages_boxes, heights)
-    raw_pages = ["\n\n".join(b.text for b in boxes) for boxes in pages_boxes]
+    raw_pages = ["\n\n".join("\n".join(x.text for x in lines) for lines in join_pieces([b.lines for b in boxes]))
+                 for boxes in pages_boxes]
     vocab = Counter(w.lower() for page in raw_pages for w in _WORDS.findall(page))
     pages = [_tidy(_join_hyphens(page, vocab)) for page in raw_pages]
     if not any(page.strip() for page in pages):
@@ -155,9 +160,15 @@ def _boxes(layout: LTPage) -> list[_Box]:
     boxes = []
     for element in layout:
         if isinstance(element, LTTextContainer):
-            text = "\n".join(line.rstrip() for line in _CID.sub("", element.get_text()).split("\n")).strip("\n")
-            if text.strip():
-                boxes.append(_Box(text=text, y0=element.y0, y1=element.y1))
+            lines = [Line(_CID.sub("", x.get_text()).rstrip(), x.x0, x.x1, x.y0)
+                     for x in (element if not isinstance(element, LTTextLine) else [element])
+                     if isinstance(x, LTTextLine)]
+            while lines and not lines[0].text.strip():
+                lines.pop(0)
+            while lines and not lines[-1].text.strip():
+                lines.pop()
+            if lines:
+                boxes.append(_Box(text="\n".join(x.text for x in lines), y0=element.y0, y1=element.y1, lines=lines))
     return boxes
 
 

@@ -76,6 +76,28 @@ def test_docbook_page_without_nav() -> None:
     assert text == "3.1. Overview of the Process\n\nFirst, just a note about re-installations."
 
 
+# footnotes as docutils writes them: before 0.18 (the Debian Policy Manual's pages) and from 0.18 (Python 3.11's)
+FOOTNOTES_OLD = b"""<html><body><div role="main"><h1>10. Files</h1><p>Scripts may assume POSIX.<a
+class="footnote-reference brackets" href="#id22" id="id7">7</a></p><dl class="footnote brackets">
+<dt class="label" id="id22"><span class="brackets"><a class="fn-backref" href="#id7">7</a></span></dt>
+<dd><p>The Open Group Base Specifications Issue 7, 2018 Edition.</p>
+</dd></dl></div></body></html>"""
+FOOTNOTES_NEW = b"""<html><body><div role="main"><h1>heapq</h1><p>Heaps are useful.</p>
+<aside class="footnote-list brackets"><aside class="footnote brackets" id="id2" role="note">
+<span class="label"><span class="fn-bracket">[</span><a role="doc-backlink" href="#id1">1</a><span
+class="fn-bracket">]</span></span>
+<p>The disk balancing algorithms which are current are more annoying than clever.</p>
+</aside></aside></div></body></html>"""
+
+
+def test_footnote_label_starts_its_text() -> None:
+    # a label alone on its line ("7") made a passage of footnotes look like a column of page numbers
+    _, old = parse_html(FOOTNOTES_OLD)
+    assert "[7] The Open Group Base Specifications Issue 7, 2018 Edition." in old.split("\n")
+    _, new = parse_html(FOOTNOTES_NEW)
+    assert new.split("\n\n")[-1] == "[1] The disk balancing algorithms which are current are more annoying than clever."
+
+
 GENERIC = b"""<!DOCTYPE html><html><head><title>Site - Page title</title></head><body>
 <header><a href="/">Home</a> <a href="/blog">Blog</a></header>
 <nav><ul><li>Section A</li><li>Section B</li></ul></nav>

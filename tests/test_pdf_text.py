@@ -58,6 +58,20 @@ def test_groff_man_page_spacing_and_lookalikes() -> None:
     assert words["ifthe"] == 0 and words["the"] > 50  # pdfium/pypdf glue words on this file; pdfminer does not
 
 
+def test_man_page_hanging_terms_stay_with_their_text() -> None:
+    # groff sets each special parameter 30 pt left of its text on one baseline; pdfminer cut them into a column of
+    # bare terms ("@ # ? - $ ! 0") apart from a column of descriptions, so no passage said what "$" means
+    result = parse_pdf(fixture_bytes("bash-man-special-parameters.pdf"))  # bash.pdf pages 10-11
+    lines = _all_lines(result.pages)
+    assert not [x for x in lines if x in ("*", "@", "#", "?", "-", "$", "!", "0", "_")]
+    assert "$ Expands to the process ID of the shell. In a subshell, it expands to the process ID of the current" \
+        in lines
+    assert "# Expands to the number of positional parameters in decimal." in lines
+    assert "BASH Expands to the full filename used to invoke this instance of bash." in lines
+    # a justified line's last word, cut off by a wide gap, is back at the end of its line
+    assert "array elements currently does not cause aliases to be removed from the alias list. If" in lines
+
+
 def test_no_ligatures_or_control_characters() -> None:
     for name in ("bashref-excerpt.pdf", "reportlab-userguide-excerpt.pdf", "bash-man-excerpt.pdf"):
         text = "\n".join(parse_pdf(fixture_bytes(name)).pages)
