@@ -94,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
             result["documents"] = {"one": one["added"], "shard1": two[0]["added"], "shard2": two[1]["added"]}
 
             import rag
-            from rag.embeddings import SentenceTransformerEmbedder
+            from rag.embeddings import default_embedder
 
-            embedder = SentenceTransformerEmbedder()
+            embedder = default_embedder()  # the workers' default backend (onnx-int8), loaded once for both replicas
             started = time.perf_counter()
             a = rag.open_index(work / "replica-one", embedder=embedder, chroma_url=url, collection="one-worker")
             b = rag.open_index(work / "replica-two", embedder=embedder, chroma_url=url, collection="two-workers")

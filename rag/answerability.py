@@ -4,7 +4,8 @@ Questions written to look answerable from a text (SQuAD v2's unanswerable ones, 
 detail the corpus lacks) usually change one thing in a sentence of the text. Three such changes are cheap to see:
 
     missing_terms(question, passages)    a name or figure of the question that no passage mentions
-                                          ("Who led Issacs troops ...?" when no passage has "Issacs"); an
+                                          ("Who led Issacs troops ...?" when no passage has "Issacs"), and, given
+                                          the corpus's vocabulary, that the whole corpus lacks; an
                                           abbreviation (TV, MVP, WWII) or a name one typo away from a passage
                                           word ("Carslbad" / "Carlsbad") does not count
     lost_negation(question, sentences)   the question asks about what is NOT so, the closest sentences say nothing
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rag.types import Passage
 
@@ -45,9 +46,12 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def missing_terms(question: str, passages: Iterable[Passage]) -> list[str]:
+def missing_terms(question: str, passages: Iterable[Passage], known: Callable[[str], bool] | None = None) -> list[str]:
     """The names (capitalised words past the question's first) and figures of `question` that no passage
-    mentions, compared without case or accents, and by their stem for long words (all but the last 3 letters)."""
+    mentions, compared without case or accents, and by their stem for long words (all but the last 3 letters).
+    With `known` (whether the corpus holds a word anywhere), only those the whole corpus lacks: a name or figure
+    held elsewhere usually means retrieval found part of the evidence (a multi-hop question's bridge fact, a
+    season year an article states once), not that the corpus cannot answer."""
     text = fold(" ".join(p.text for p in passages))
     words: set[str] | None = None
     missing = []
@@ -67,6 +71,8 @@ def missing_terms(question: str, passages: Iterable[Passage]) -> list[str]:
             words = words if words is not None else set(re.findall(r"\w+", text))
             if any(_one_edit(key, w) for w in words if abs(len(w) - len(key)) <= 1):
                 continue  # a typo of a passage word
+        if known is not None and known(bare):
+            continue
         missing.append(bare)
     return list(dict.fromkeys(missing))
 

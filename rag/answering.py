@@ -51,12 +51,14 @@ class Answerer:
     """Answers questions from `search`'s passages; one per index, shared by threads (it keeps no per-call state)."""
 
     def __init__(self, search: Search, embedder: Embedder, settings: Settings,
-                 catalog: Callable[[], list[DocumentInfo]] = list, vectors: VectorCache | None = None) -> None:
+                 catalog: Callable[[], list[DocumentInfo]] = list, vectors: VectorCache | None = None,
+                 known: Callable[[str], bool] | None = None) -> None:
         self.search = search
         self.embedder = embedder
         self.settings = settings
         self.catalog = catalog  # the documents of the corpus, for the refusal's hint
         self.vectors = vectors if vectors is not None else VectorCache()
+        self.known = known  # whether the corpus holds a word anywhere (offline refusals)
 
     def ask(self, question: str, history: object = None, k: int | None = None, model: str | None = None,
             mode: str | None = None, documents: list[str] | None = None) -> Answer:
@@ -103,7 +105,7 @@ class Answerer:
                 notices.append(f"LLM {config.model} wrote no answer (its reasoning was cut at the token limit) - "
                                "showing the offline extracted answer instead.")
             clock.lap("generate")
-        parts, cites, refusal = self._extractive(standalone, passages)
+        parts, cites, refusal = self._extractive(standalone, passages, whole_corpus=documents is None)
         clock.lap("extract")
         if refusal is not None:  # the passages cannot hold the answer: say why
             text = f"I could not find the answer to this in the documents: {refusal}. {self._corpus_hint(passages)}"
@@ -185,11 +187,12 @@ class Answerer:
                      model=config.model, partial=reader.partial, notice=_join(notices), timings_ms=clock.done(),
                      support=support, **base)
 
-    def _extractive(self, question: str, passages: list[Passage]) -> tuple[list[str], list[Citation], str | None]:
+    def _extractive(self, question: str, passages: list[Passage],
+                    whole_corpus: bool = True) -> tuple[list[str], list[Citation], str | None]:
         scorer = SupportScorer(self.embedder, passage_sentences(passages), self.vectors)
         vector = self.vectors.embed(self.embedder, [question])[0]
         chosen = extract(question, vector, passages, scorer, self.settings.answer_sentences,
-                         refuse=self.settings.offline_refusals)
+                         refuse=self.settings.offline_refusals, known=self.known if whole_corpus else None)
         if chosen.refusal is not None:
             return [], [], chosen.refusal
         parts, cites = [], []

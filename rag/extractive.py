@@ -20,6 +20,7 @@ closest sentence (only an LLM can tell those apart).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,14 +46,15 @@ class Extract:
 
 def extract(
     question: str, question_vector: np.ndarray, passages: list[Passage], scorer: SupportScorer, max_sentences: int = 3,
-    refuse: bool = True,
+    refuse: bool = True, known: Callable[[str], bool] | None = None,
 ) -> Extract:
     """The sentences that answer `question`, or a refusal with its reason; `refuse=False` (RAG_OFFLINE_REFUSALS)
-    never refuses here (the relevance floor is applied before, by the caller)."""
+    never refuses here (the relevance floor is applied before, by the caller); `known` tells whether the corpus
+    holds a word anywhere (see answerability.missing_terms)."""
     sentences = scorer.sentences
     if not sentences:
         return Extract([], [], 0.0, "no passage has a sentence to quote")
-    missing = answerability.missing_terms(question, passages) if refuse else []
+    missing = answerability.missing_terms(question, passages, known) if refuse else []
     if missing:
         return Extract([], [], 0.0, f"no passage found mentions {', '.join(f'“{t}”' for t in missing[:3])}")
     kind = answer_types.expected(question)

@@ -43,7 +43,8 @@ class Index:
         self._documents: tuple[tuple[str, int], list[DocumentInfo]] | None = None
         self.sentence_vectors = VectorCache()  # embeddings of questions and passage sentences, shared by all asks
         self.store = Store(self.settings, self.embedder.name, rebuild=rebuild)
-        self.answerer = Answerer(self.search, self.embedder, self.settings, self.documents, self.sentence_vectors)
+        self.answerer = Answerer(self.search, self.embedder, self.settings, self.documents, self.sentence_vectors,
+                                 known=lambda term: self.store.lexical.holds(term))
 
     def ingest(self, path: str | Path | None = None, progress: bool = True, prune: bool = True,
                id_prefix: str = "", shard: tuple[int, int] | None = None,

@@ -174,6 +174,15 @@ class LexicalIndex:
         found = [(searcher.doc(address)["id"][0], float(score)) for score, address in hits if score > 0]
         return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:k]  # equal scores in id order, in any build
 
+    def holds(self, term: str) -> bool:
+        """Whether some chunk of the last commit holds `term` as one indexed word (stemmed, as searches see it).
+        A term the index would split or drop ("Russian-Belarusian", "1,000", "O'Neil", one letter, a stopword) is
+        not held: word order is not indexed, so its parts found apart would not show the term. One lookup."""
+        tokens = tokenize([term])[0] if term.isalnum() else []
+        if len(tokens) != 1:
+            return False
+        return self._index.searcher().doc_freq("body", tokens[0]) > 0
+
     def ids_of(self, document_ids: Collection[str]) -> list[str]:
         """The chunk ids of these documents, as last committed."""
         if not document_ids:

@@ -8,7 +8,7 @@ import pytest
 import rag
 from rag import answer_types, answerability
 
-from conftest import SEEDS
+from conftest import SEEDS, write_corpus
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -53,6 +53,10 @@ def test_missing_terms_names_what_no_passage_mentions() -> None:
     assert answerability.missing_terms("Where did the Normnas under Maniaeks fight?", passages) == []
     assert answerability.missing_terms("Did the TV say where the Normans fought?", passages) == []
     assert answerability.missing_terms("Did Manikas fight in Sicily?", passages) == ["Manikas"]  # three edits
+    # given the corpus's vocabulary, only what the whole corpus lacks
+    corpus_has = {"cyprus"}.__contains__
+    assert answerability.missing_terms("Who led Issacs troops to Cyprus?", passages,
+                                       known=lambda term: corpus_has(term.lower())) == ["Issacs"]
 
 
 def test_lost_negation_and_flipped_words() -> None:
@@ -125,3 +129,28 @@ def test_answerable_questions_still_answered(offline: rag.Index) -> None:
         text = rag.documents.load_file(next(SEEDS.glob("*.txt")), "x").text
         for c in answer.citations:
             assert text[c.start:c.end] == c.quote
+
+
+BRIDGE = {
+    "tower.txt": "The Eiffel Tower in Paris was built by the engineering company of Gustave Eiffel between 1887 "
+                 "and 1889. It was the tallest structure in the world for 41 years.",
+    "engineer.txt": "Gustave Eiffel was born in Dijon in 1832. He studied at the Ecole Centrale in Paris.",
+}
+
+
+def test_a_name_the_corpus_holds_elsewhere_is_not_a_reason_to_refuse(tmp_path, embedder) -> None:
+    """A multi-hop question names a bridge fact ("born in Dijon") from a passage retrieval did not bring: the
+    corpus holds the name, so the closest passage is quoted; a name no document has is still refused."""
+    question = "Which company built the tower of the engineer born in Dijon?"
+    both = rag.open_index(tmp_path / "both", embedder=embedder, top_k=1)
+    both.ingest(write_corpus(tmp_path / "c1", BRIDGE), progress=False)
+    assert [p.document for p in both.search(question, k=1)] == ["tower.txt"]
+    answer = both.ask(question, k=1)
+    assert not answer.refused and "engineering company of Gustave Eiffel" in answer.text, answer.text
+    alone = rag.open_index(tmp_path / "alone", embedder=embedder, top_k=1)
+    alone.ingest(write_corpus(tmp_path / "c2", {"tower.txt": BRIDGE["tower.txt"]}), progress=False)
+    refused = alone.ask(question, k=1)
+    assert refused.refused and "no passage found mentions “Dijon”" in refused.text
+    # restricted to some documents, what the other documents hold does not count
+    only = both.ask(question, k=1, documents=["tower.txt"])
+    assert only.refused and "“Dijon”" in only.text
