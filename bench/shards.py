@@ -109,14 +109,20 @@ def main(argv: list[str] | None = None) -> int:
             docs_b = {d: (r.sha256, r.total) for d, r in b.store.documents().items()}
             result["same_catalog"] = docs_a == docs_b
             same = {"hybrid": 0, "dense": 0, "lexical": 0}
+            differ: list[dict] = []  # the first few questions whose top 5 differ, with each side's scores
             asked = {"hybrid": 0, "dense": 0, "lexical": 0}
             for i, question in enumerate(questions):
                 for mode in ("hybrid", "dense", "lexical") if i < 200 else ("hybrid",):
-                    top_a = [h.id for h in a.search(question, k=5, mode=mode)]
-                    top_b = [h.id for h in b.search(question, k=5, mode=mode)]
+                    hits_a, hits_b = a.search(question, k=5, mode=mode), b.search(question, k=5, mode=mode)
+                    top_a, top_b = [h.id for h in hits_a], [h.id for h in hits_b]
                     same[mode] += top_a == top_b
+                    if top_a != top_b and len(differ) < 5:
+                        differ.append({"question": question, "mode": mode,
+                                       "one": [(h.id, round(h.score, 5)) for h in hits_a],
+                                       "two": [(h.id, round(h.score, 5)) for h in hits_b]})
                     asked[mode] += 1
             result["same_top5"] = {m: f"{same[m]}/{asked[m]}" for m in same}
+            result["differ"] = differ
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result["when"] = time.ctime()

@@ -10,6 +10,9 @@ collection's metadata names the embedding model that built it. Opening it with a
 
 The chunk text is kept in the chunk's metadata rather than as a Chroma document: Chroma 1.x indexes documents for
 full-text search (an FTS5 trigram table) on every write, which this project never queries (bench/README.md).
+The chunk collection is created with HNSW `ef_search` 400 (Chroma's default is 100): the fusion reads the whole
+list of 50-100 dense candidates, whose tail an approximate search with a small beam gets differently for the same
+chunks inserted in another order (two ingest workers against one: bench/README.md).
 Document filters are answered from chunk ids (fetch those vectors, score them here) rather than by Chroma's
 `where` filter, whose cost grows with the collection.
 
@@ -33,6 +36,7 @@ FORMAT = 2  # 1: no catalog (the text as the Chroma document, a "generation" sta
 _PAGE = 2000
 _QUERY_TRIES = 3  # Chroma's HNSW reader can miss an id a concurrent write is adding ("Error finding id"): retried
 _IN_BATCH = 500  # document ids per `where $in` request
+_EF_SEARCH = 400  # HNSW search beam of new chunk collections (module docstring)
 
 
 def make_client(settings: Settings):  # type: ignore[no-untyped-def]
@@ -85,7 +89,7 @@ class Dense:
                     f"embeds every document again with {self.embedding_model!r}", built_with
                 )
         self.chunks = existing or self.client.get_or_create_collection(
-            name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None,
+            name, configuration={"hnsw": {"space": "cosine", "ef_search": _EF_SEARCH}}, embedding_function=None,
             metadata={"embedding_model": self.embedding_model, "rag_format": FORMAT},
         )
         self.catalog = self.client.get_or_create_collection(

@@ -95,7 +95,10 @@ def retrieve(
     if vector is None:
         vector = embedder.embed([query])[0]
     documents = documents or None  # an empty list filters nothing, as no list
-    dense = store.dense_search(vector, pool, documents) if mode != "lexical" else []
+    # twice the pool from the approximate (HNSW) search, the best `pool` kept: the tail of an approximate list
+    # depends on the graph, i.e. on the order chunks were inserted (one worker or two), and convex fusion's
+    # normalisation reads that tail; the head of a list twice as long is the exact top `pool` in practice
+    dense = store.dense_search(vector, 2 * pool, documents)[:pool] if mode != "lexical" else []
     lexical = store.lexical_search(query, pool, documents) if mode != "dense" else []
     dense_scores, lexical_scores = dict(dense), dict(lexical)
 
