@@ -5,8 +5,10 @@ A chunk is
 - "boilerplate" when at least half of its non-empty lines are chrome: 3 characters or fewer, a dot-leader line,
   a pilcrow, a known navigation string ("Show Source", "Next", "Table of Contents", ...), or a short line (80
   characters or fewer) that occurs 3 times or more in its document once digits are normalised (running headers,
-  page numbers, repeated navigation). Lines are counted on the document text rebuilt from its chunks (chunks
-  overlap by a sentence; the overlap is counted once);
+  page numbers, repeated navigation). A line indented by two spaces or more is a code or program-output line
+  ("  A D", a tutorial's example output): its length and its repeats do not make it chrome (2026-11-26; before,
+  one tutorial chunk of example output was counted as boilerplate). Lines are counted on the document text
+  rebuilt from its chunks (chunks overlap by a sentence; the overlap is counted once);
 - "run-together" when it holds a word of 25 letters or more (all lower-case, Title or upper-case: not a camelCase
   identifier) that its source file does not hold, or, when the source's own words are known (pdftotext for a
   PDF, lxml for HTML, the DOCX's w:t text, the raw text), a word absent from the source that splits into two of
@@ -99,10 +101,14 @@ class Classifier:
         self.source = source
 
     def boilerplate(self, text: str) -> bool:
-        lines = [x.strip() for x in text.split("\n") if x.strip()]
-        chrome = sum(1 for x in lines if len(x) <= 3 or DOT_LEADER.search(x) or "\u00b6" in x
-                     or x.lower() in CHROME or (len(x) <= 80 and self.repeats[line_key(x)] >= 3))
+        raw = [x for x in text.split("\n") if x.strip()]
+        lines = [x.strip() for x in raw]
+        chrome = sum(1 for x, r in zip(lines, raw) if DOT_LEADER.search(x) or "\u00b6" in x or x.lower() in CHROME
+                     or (not r.startswith("  ") and self._short_or_repeated(x)))
         return bool(lines) and chrome >= 0.5 * len(lines)
+
+    def _short_or_repeated(self, line: str) -> bool:
+        return len(line) <= 3 or (len(line) <= 80 and self.repeats[line_key(line)] >= 3)
 
     def classify(self, text: str) -> dict[str, bool | list[str]]:
         tokens = TOKEN.findall(text)

@@ -12,6 +12,8 @@ What it does, per document:
 - joins words hyphenated at line ends (``vari-\\nables`` -> ``variables``) when the joined word occurs elsewhere
   in the document, or when neither form does and both halves are lower-case letters; keeps the hyphen
   otherwise (``US-\\nASCII`` -> ``US-ASCII``);
+- keeps characters escaped without need in a PDF string (``\\{`` is ``{``, as the PDF spec says; pdfminer.six
+  dropped them: see the escape table patch below);
 - maps ligatures and troff look-alikes, drops control characters and pdfminer's ``(cid:N)`` placeholders;
 - marks contents/index pages (mostly dot-leader lines, page-number columns or "term, 12" lines) in
   ``skip_pages`` (1-based), keeping their text in ``pages``;
@@ -35,6 +37,7 @@ from pdfminer.high_level import extract_pages
 from pdfminer.layout import LAParams, LTChar, LTPage, LTTextContainer, LTTextLine
 from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFParser
+from pdfminer import psparser
 from pdfminer.psparser import PSException
 from pdfminer.utils import decode_text
 
@@ -42,6 +45,13 @@ from rag.pdf_lines import Line, join_pieces
 from rag.textclean import clean_title, fix_chars
 
 __all__ = ["PdfText", "parse_pdf"]
+
+# PDF 32000-1 7.3.4.2: in a literal string, a backslash before a character with no escape meaning is ignored and
+# the character kept; pdfminer.six drops both (GNU parallel's tutorial writes "{}" as "(\\{\\})": all its braces
+# were lost). Its escape table gets every such printable character, mapped to itself.
+for _byte in range(0x20, 0x7F):
+    if bytes((_byte,)) not in b"01234567":
+        psparser.ESC_STRING.setdefault(bytes((_byte,)), _byte)
 
 _BAND = 0.12
 _SLOT_PT = 3.0

@@ -134,6 +134,15 @@ def _blank_pdf() -> bytes:
     return bytes(out)
 
 
+def test_needlessly_escaped_characters_are_kept() -> None:
+    # how GNU parallel's tutorial (pod2pdf) writes its code: "\\{" is "{" by the PDF spec; pdfminer.six dropped it
+    from hostile_files import minimal_pdf
+
+    content = rb"BT /F1 12 Tf 72 700 Td (parallel echo \{\} \[x\] ::: a\051 b) Tj ET"
+    result = parse_pdf(minimal_pdf(content))
+    assert result.pages == ["parallel echo {} [x] ::: a) b"]
+
+
 def test_pdf_without_text_is_value_error() -> None:
     with pytest.raises(ValueError, match="no extractable text"):
         parse_pdf(_blank_pdf())
