@@ -20,6 +20,7 @@ from __future__ import annotations
 import common  # noqa: F401  (the offline environment first)
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
@@ -225,6 +226,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "real_docs.json")
     parser.add_argument("--only-isolation", action="store_true", help="only the cost of the parse workers")
     parser.add_argument("--skip-isolation", action="store_true", help="not the cost of the parse workers")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (indexes, per-question records)")
     args = parser.parse_args()
     common.clear_rag_environment()
     source = corpus_dir()
@@ -232,8 +234,12 @@ def main() -> int:
         print(f"SKIP: no real-document corpus at {source} (set RAG_BENCH_DOCS)")
         return 0
     results: dict = {"corpus": str(source), "variants": {}}
-    with tempfile.TemporaryDirectory(prefix="rag-real-docs-") as tmp:
+    with (contextlib.nullcontext(str(args.keep)) if args.keep else
+          tempfile.TemporaryDirectory(prefix="rag-real-docs-")) as tmp:
         work = Path(tmp)
+        if args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
         corpus = work / "corpus"
         shutil.copytree(source, corpus, symlinks=False)
         if not args.skip_isolation:

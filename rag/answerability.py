@@ -46,21 +46,27 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def missing_terms(question: str, passages: Iterable[Passage], known: Callable[[str], bool] | None = None) -> list[str]:
+Known = Callable[[str, list[str]], bool]  # (word, the question's other names) -> held by one chunk of the corpus
+
+
+def missing_terms(question: str, passages: Iterable[Passage], known: Known | None = None) -> list[str]:
     """The names (capitalised words past the question's first) and figures of `question` that no passage
     mentions, compared without case or accents, and by their stem for long words (all but the last 3 letters).
-    With `known` (whether the corpus holds a word anywhere), only those the whole corpus lacks: a name or figure
-    held elsewhere usually means retrieval found part of the evidence (a multi-hop question's bridge fact, a
-    season year an article states once), not that the corpus cannot answer."""
+    With `known` (whether some chunk of the corpus holds the word together with one of the question's other names
+    and figures, or at all when it has none), only those the corpus does not hold so: a name held elsewhere with
+    the question's other names usually means retrieval found part of the evidence (a multi-hop question's bridge
+    fact, a season year an article states once); a name held only far from them ("Cup" in "Who won the 2018
+    FIFA World Cup?", in a corpus of software manuals) still refuses."""
     text = fold(" ".join(p.text for p in passages))
     words: set[str] | None = None
-    missing = []
+    names = []
     for position, word in enumerate(_TERM.findall(question)):
         bare = re.sub(r"['’]s?$", "", word).strip(".,")
         figure = bare[:1].isdigit()
-        if not bare or (not figure and (position == 0 or not bare[:1].isupper()
-                                        or bare.lower() in _FUNCTION_WORDS)):
-            continue
+        if bare and (figure or (position > 0 and bare[:1].isupper() and bare.lower() not in _FUNCTION_WORDS)):
+            names.append((word, bare, figure))
+    missing = []
+    for word, bare, figure in names:
         key = fold(bare)
         stem = key if figure else key[:max(5, len(key) - 3)]  # "Ukrainian" is found in "Ukraine", "Normans" in "Norman"
         if figure and word.endswith("0") and re.search(rf"\b{re.escape(word)}['’]?s\b", question):
@@ -71,7 +77,7 @@ def missing_terms(question: str, passages: Iterable[Passage], known: Callable[[s
             words = words if words is not None else set(re.findall(r"\w+", text))
             if any(_one_edit(key, w) for w in words if abs(len(w) - len(key)) <= 1):
                 continue  # a typo of a passage word
-        if known is not None and known(bare):
+        if known is not None and known(bare, [b for _, b, _ in names if b != bare]):
             continue
         missing.append(bare)
     return list(dict.fromkeys(missing))

@@ -52,13 +52,13 @@ class Answerer:
 
     def __init__(self, search: Search, embedder: Embedder, settings: Settings,
                  catalog: Callable[[], list[DocumentInfo]] = list, vectors: VectorCache | None = None,
-                 known: Callable[[str], bool] | None = None) -> None:
+                 known: Callable[[str, list[str]], bool] | None = None) -> None:
         self.search = search
         self.embedder = embedder
         self.settings = settings
         self.catalog = catalog  # the documents of the corpus, for the refusal's hint
         self.vectors = vectors if vectors is not None else VectorCache()
-        self.known = known  # whether the corpus holds a word anywhere (offline refusals)
+        self.known = known  # whether a chunk holds a word with one of others (offline refusals)
 
     def ask(self, question: str, history: object = None, k: int | None = None, model: str | None = None,
             mode: str | None = None, documents: list[str] | None = None) -> Answer:

@@ -20,7 +20,6 @@ closest sentence (only an LLM can tell those apart).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,11 +45,11 @@ class Extract:
 
 def extract(
     question: str, question_vector: np.ndarray, passages: list[Passage], scorer: SupportScorer, max_sentences: int = 3,
-    refuse: bool = True, known: Callable[[str], bool] | None = None,
+    refuse: bool = True, known: answerability.Known | None = None,
 ) -> Extract:
     """The sentences that answer `question`, or a refusal with its reason; `refuse=False` (RAG_OFFLINE_REFUSALS)
     never refuses here (the relevance floor is applied before, by the caller); `known` tells whether the corpus
-    holds a word anywhere (see answerability.missing_terms)."""
+    holds a word with the question's other names (see answerability.missing_terms)."""
     sentences = scorer.sentences
     if not sentences:
         return Extract([], [], 0.0, "no passage has a sentence to quote")

@@ -72,6 +72,12 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return [list(analyzer.analyze(text)) for text in texts]
 
 
+def _one_token(word: str) -> str | None:
+    """The index's one token for `word`, or None when the index would split it or drop it."""
+    tokens = tokenize([word])[0] if word.isalnum() else []
+    return tokens[0] if len(tokens) == 1 else None
+
+
 class LexicalIndex:
     """BM25 over the chunks kept in `folder`: thread-safe, one writing process per folder."""
 
@@ -174,14 +180,25 @@ class LexicalIndex:
         found = [(searcher.doc(address)["id"][0], float(score)) for score, address in hits if score > 0]
         return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:k]  # equal scores in id order, in any build
 
-    def holds(self, term: str) -> bool:
-        """Whether some chunk of the last commit holds `term` as one indexed word (stemmed, as searches see it).
-        A term the index would split or drop ("Russian-Belarusian", "1,000", "O'Neil", one letter, a stopword) is
-        not held: word order is not indexed, so its parts found apart would not show the term. One lookup."""
-        tokens = tokenize([term])[0] if term.isalnum() else []
-        if len(tokens) != 1:
+    def holds(self, term: str, with_any: Collection[str] = ()) -> bool:
+        """Whether some chunk of the last commit holds `term` as one indexed word (stemmed, as searches see it),
+        together with one word of `with_any` when any of them is a word the index keeps. A term the index would
+        split or drop ("Russian-Belarusian", "1,000", "O'Neil", one letter, a stopword) is not held: word order
+        is not indexed, so its parts found apart would not show the term."""
+        token = _one_token(term)
+        if token is None:
             return False
-        return self._index.searcher().doc_freq("body", tokens[0]) > 0
+        searcher = self._index.searcher()
+        others = {t for t in map(_one_token, with_any) if t is not None and t != token}
+        if not others:
+            return searcher.doc_freq("body", token) > 0
+        schema = self._schema
+        q = tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, tantivy.Query.term_query(schema, "body", token)),
+            (tantivy.Occur.Must, tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in sorted(others)])),
+        ])
+        return bool(searcher.search(q, 1, count=True).count)
 
     def ids_of(self, document_ids: Collection[str]) -> list[str]:
         """The chunk ids of these documents, as last committed."""

@@ -54,9 +54,14 @@ def test_missing_terms_names_what_no_passage_mentions() -> None:
     assert answerability.missing_terms("Did the TV say where the Normans fought?", passages) == []
     assert answerability.missing_terms("Did Manikas fight in Sicily?", passages) == ["Manikas"]  # three edits
     # given the corpus's vocabulary, only what the whole corpus lacks
-    corpus_has = {"cyprus"}.__contains__
-    assert answerability.missing_terms("Who led Issacs troops to Cyprus?", passages,
-                                       known=lambda term: corpus_has(term.lower())) == ["Issacs"]
+    seen: list[tuple[str, list[str]]] = []
+
+    def known(term: str, others: list[str]) -> bool:  # the corpus holds "Cyprus" (with the question's other names)
+        seen.append((term, others))
+        return term == "Cyprus"
+
+    assert answerability.missing_terms("Who led Issacs troops to Cyprus?", passages, known) == ["Issacs"]
+    assert seen == [("Issacs", ["Cyprus"]), ("Cyprus", ["Issacs"])]
 
 
 def test_lost_negation_and_flipped_words() -> None:
@@ -151,6 +156,11 @@ def test_a_name_the_corpus_holds_elsewhere_is_not_a_reason_to_refuse(tmp_path, e
     alone.ingest(write_corpus(tmp_path / "c2", {"tower.txt": BRIDGE["tower.txt"]}), progress=False)
     refused = alone.ask(question, k=1)
     assert refused.refused and "no passage found mentions “Dijon”" in refused.text
+    # a name the corpus holds only apart from the question's other names is still a reason
+    far = both.ask("Which company built the tower of the engineer born in Dijon for Paris in 1889?", k=1)
+    assert not far.refused  # "Dijon" is held together with "Paris" (and "1889" is in the passage)
+    stray = both.ask("Which company built the tower in Dijon for the 1937 Lisbon fair?", k=1)
+    assert stray.refused and "“Dijon”" in stray.text, stray.text  # "Dijon" is held, but with no "Lisbon" or "1937"
     # restricted to some documents, what the other documents hold does not count
     only = both.ask(question, k=1, documents=["tower.txt"])
     assert only.refused and "“Dijon”" in only.text
