@@ -8,8 +8,9 @@ here; each process keeps its own lexical index and catalog mirror in its index f
 collection's metadata names the embedding model that built it. Opening it with another model raises
 `ModelMismatchError`; only `rebuild=True` (`rag ingest --rebuild`) deletes and recreates the collections.
 
-The chunk text is kept in the chunk's metadata rather than as a Chroma document: Chroma 1.x indexes documents for
-full-text search (an FTS5 trigram table) on every write, which this project never queries (bench/README.md).
+The chunk text is kept in the chunk's metadata (rag.records packs the fields into one value) rather than as a Chroma
+document: Chroma 1.x indexes documents for full-text search (an FTS5 trigram table) on every write, which this
+project never queries (bench/README.md).
 The chunk collection is created with HNSW `ef_search` 400 (Chroma's default is 100): the fusion reads the whole
 list of 50-100 dense candidates, whose tail an approximate search with a small beam gets differently for the same
 chunks inserted in another order (two ingest workers against one: bench/README.md).

@@ -5,12 +5,17 @@
                  file size and mtime, a version and a time stamp; a removed document is kept as a tombstone
                  (`deleted`) so that other processes see the removal
 
+A chunk's fields are packed into one JSON metadata value beside its document id: Chroma's local store writes an
+indexed SQLite row per metadata key, and with one key per field that was a third of a bulk ingest's time
+(bench/README.md, "packed chunk metadata"). Records written one key per field are still read.
+
 Only layouts and their codecs: no I/O here (rag.dense reads and writes them in Chroma, rag.catalog mirrors the
 DocRecords locally).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from rag.types import PageStarts
@@ -39,23 +44,31 @@ class ChunkRecord:
         """What the BM25 side indexes: the title, then the chunk."""
         return f"{self.title}\n{self.text}"
 
-    def metadata(self) -> dict[str, str | int]:
-        return {
-            "document": self.document, "title": self.title, "url": self.url or "", "start": self.start,
-            "end": self.end, "position": self.position, "sha256": self.sha256, "fp": self.fingerprint,
-            "n": self.total, "source": self.source, "text": self.text,
-            "pages": ",".join(f"{o}:{p}" for o, p in self.pages),
+    def metadata(self) -> dict[str, str]:
+        """Two Chroma metadata keys: `document` (the one `where` filters on) and the rest packed as JSON in `chunk`.
+        Chroma writes one indexed SQLite row per key (module docstring)."""
+        packed = {
+            "title": self.title, "url": self.url or "", "start": self.start, "end": self.end,
+            "position": self.position, "sha256": self.sha256, "fp": self.fingerprint, "n": self.total,
+            "source": self.source, "text": self.text, "pages": [list(p) for p in self.pages],
         }
+        return {"document": self.document, "chunk": json.dumps(packed, ensure_ascii=False, separators=(",", ":"))}
 
     @classmethod
     def from_chroma(cls, chunk_id: str, document: str | None, meta: dict) -> ChunkRecord:
-        """`document` is Chroma's own text field, where indexes built before the catalog kept the text."""
+        """`document` is Chroma's own text field, where indexes built before the catalog kept the text. Reads both
+        layouts: packed (`chunk`) and one key per field (indexes written before 2026-11-26)."""
+        if "chunk" in meta:
+            packed = json.loads(meta["chunk"])
+            pages = tuple((int(o), int(p)) for o, p in packed.get("pages") or ())
+            meta = {**packed, "document": meta["document"], "pages": ""}
+        else:
+            pages = _pages(str(meta.get("pages") or ""))
         text = meta.get("text")
         return cls(
             chunk_id, str(text) if text is not None else (document or ""), str(meta["document"]), str(meta["title"]),
             str(meta["url"]) or None, int(meta["start"]), int(meta["end"]), int(meta["position"]),
-            str(meta["sha256"]), str(meta["fp"]), int(meta["n"]), str(meta.get("source", "")),
-            _pages(str(meta.get("pages") or "")),
+            str(meta["sha256"]), str(meta["fp"]), int(meta["n"]), str(meta.get("source", "")), pages,
         )
 
 

@@ -231,7 +231,7 @@ def test_an_index_of_the_previous_format_is_taken_over_in_place(tmp_path: Path, 
         records = [ChunkRecord(c.id, c.text, doc.id, doc.title, doc.url, c.start, c.end, c.position, doc.sha256,
                                fingerprint, len(chunks) + (doc.id == "otters.md"), source_key(corpus))
                    for c in chunks]  # otters.md claims one chunk more than stored: incomplete
-        metadatas = [{k: v for k, v in r.metadata().items() if k != "text"} for r in records]
+        metadatas = [{k: v for k, v in one_key_per_field(r).items() if k != "text"} for r in records]
         old.upsert(ids=[r.id for r in records], embeddings=embedder.embed([r.text for r in records]),
                    documents=[r.text for r in records], metadatas=metadatas)
     del old, client
@@ -243,6 +243,37 @@ def test_an_index_of_the_previous_format_is_taken_over_in_place(tmp_path: Path, 
     report = index.ingest(corpus, progress=False)
     assert sorted(report.unchanged) == ["camels.txt", "notes/owls.md"] and report.added == ["otters.md"]
     assert report.embedded == len(index.store.lexical.ids_of(["otters.md"]))
+
+
+def one_key_per_field(r: ChunkRecord) -> dict[str, str | int]:
+    """A chunk's metadata as indexes written before 2026-11-26 hold it: one Chroma key per field."""
+    return {"document": r.document, "title": r.title, "url": r.url or "", "start": r.start, "end": r.end,
+            "position": r.position, "sha256": r.sha256, "fp": r.fingerprint, "n": r.total, "source": r.source,
+            "text": r.text, "pages": ",".join(f"{o}:{p}" for o, p in r.pages)}
+
+
+def test_chunks_written_one_key_per_field_are_still_read(tmp_path: Path, embedder) -> None:
+    """An index written before chunk metadata was packed answers the same and is not re-embedded; new writes
+    are packed into two keys."""
+    corpus = write_corpus(tmp_path / "corpus", ANIMALS)
+    (corpus / "bash.pdf").write_bytes((ROOT / "tests" / "fixtures" / "bash-man-special-parameters.pdf").read_bytes())
+    index = rag.open_index(tmp_path / "idx", embedder=embedder)
+    index.ingest(corpus, progress=False)
+    question = "What does the special parameter $$ expand to?"
+    before = [(h.id, h.text, h.title, h.page, h.page_end) for h in index.search(question, k=3)]
+    assert before[0][3] in (1, 2)  # a PDF passage keeps its page through the round trip
+    chunks = index.store.dense.chunks
+    got = chunks.get(include=["metadatas", "embeddings"])
+    assert all(set(m) == {"document", "chunk"} for m in got["metadatas"])
+    records = [ChunkRecord.from_chroma(i, None, m) for i, m in zip(got["ids"], got["metadatas"])]
+    chunks.upsert(ids=got["ids"], embeddings=got["embeddings"], metadatas=[one_key_per_field(r) for r in records])
+    index.store.close()
+
+    again = rag.open_index(tmp_path / "idx", embedder=embedder)
+    assert "title" in again.store.dense.chunks.get(ids=[before[0][0]], include=["metadatas"])["metadatas"][0]
+    assert [(h.id, h.text, h.title, h.page, h.page_end) for h in again.search(question, k=3)] == before
+    report = again.ingest(corpus, progress=False)
+    assert report.embedded == 0 and not report.added and not report.updated
 
 
 def test_a_second_writer_of_one_folder_is_refused_before_it_changes_anything(tmp_path: Path, embedder) -> None:
