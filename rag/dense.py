@@ -15,7 +15,7 @@ The chunk collection is created with HNSW `ef_search` 400 (Chroma's default is 1
 list of 50-100 dense candidates, whose tail an approximate search with a small beam gets differently for the same
 chunks inserted in another order (two ingest workers against one: bench/README.md). It is built with
 `ef_construction` 64 (Chroma's default is 100): inserting into the graph is most of a large ingest's store time,
-and with the wide search beam the narrower build beam still finds 99.9% of the exact top 10 (bench/README.md).
+and with the wide search beam the narrower build beam still finds 99.97% of the exact top 10 (bench/README.md).
 Both apply to collections created from now on; an existing one keeps its own until `rag ingest --rebuild`.
 Document filters are answered from chunk ids (fetch those vectors, score them here) rather than by Chroma's
 `where` filter, whose cost grows with the collection.
