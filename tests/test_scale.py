@@ -275,6 +275,13 @@ def test_chunks_written_one_key_per_field_are_still_read(tmp_path: Path, embedde
     report = again.ingest(corpus, progress=False)
     assert report.embedded == 0 and not report.added and not report.updated
 
+    (corpus / "camels.txt").write_text("Camels close their nostrils in a sandstorm.")  # an old-layout document changes
+    report = again.ingest(corpus, progress=False)
+    assert report.updated == ["camels.txt"]
+    hit = again.search("What do camels do in a sandstorm?", k=1)[0]
+    assert hit.document == "camels.txt" and "nostrils" in hit.text
+    assert again.store.local.in_step() and again.store.lexical.count() == again.store.dense.count()
+
 
 def test_a_second_writer_of_one_folder_is_refused_before_it_changes_anything(tmp_path: Path, embedder) -> None:
     index_dir = tmp_path / "idx"
