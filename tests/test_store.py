@@ -316,7 +316,7 @@ def run_child_until(tmp_path: Path, index_dir: Path, corpus: Path, stop_at: int,
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PYTHONUNBUFFERED": "1",
-           "OMP_NUM_THREADS": "1"}
+           "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
     stderr_path = tmp_path / "child.stderr"
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(
@@ -349,7 +349,12 @@ def run_child_until(tmp_path: Path, index_dir: Path, corpus: Path, stop_at: int,
                 if line == "PARTIAL":
                     process.send_signal(sig)
                     break
-            returncode = process.wait(timeout=20)
+            try:
+                returncode = process.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # say where it hangs: faulthandler prints every thread's stack
+                process.send_signal(signal.SIGABRT)
+                process.wait(timeout=10)
+                pytest.fail(f"the child did not exit within 60 s of the signal: {stderr_path.read_text()[-6000:]}")
         finally:
             if process.poll() is None:
                 process.kill()
