@@ -252,8 +252,11 @@ def test_two_app_processes_share_one_chroma_server(tmp_path: Path, embedder: Emb
 
 CHILD = textwrap.dedent(
     """
-    import json, os, sys, time
+    import json, os, signal, sys, time
     import rag, rag.ingest, rag.dense, rag.lexical
+
+    # Ctrl-C as in a terminal, even when this test runs as a background job (started with SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     index_dir, corpus, stop_at, mode, step = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[6]
     rag.ingest.GROUP_CHUNKS = 64
