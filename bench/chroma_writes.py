@@ -29,7 +29,7 @@ import numpy as np
 from chromadb.config import Settings
 
 from rag.dense import _EF_SEARCH
-from rag.records import ChunkRecord
+from rag.records import ChunkRecord, one_key_per_field
 
 HERE = Path(__file__).resolve().parent
 WORDS = "the of and a to in is was for on that by with as at from his an were are which this be river city".split()
@@ -51,9 +51,7 @@ def metadata(r: ChunkRecord, layout: str) -> dict | None:
     if layout == "packed":
         return r.metadata()
     if layout == "one-key-per-field":
-        return {"document": r.document, "title": r.title, "url": "", "start": r.start, "end": r.end,
-                "position": r.position, "sha256": r.sha256, "fp": r.fingerprint, "n": r.total, "source": r.source,
-                "text": r.text, "pages": ""}
+        return one_key_per_field(r)
     if layout == "document-only":
         return {"document": r.document}
     return None

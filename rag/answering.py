@@ -24,6 +24,7 @@ from rag import prompts
 from rag.claims import ClaimChecker
 from rag.citing import CitedAnswer
 from rag.conversation import heuristic_rewrite, normalize_history, parse_rewrite, stands_alone
+from rag.answerability import Known
 from rag.embeddings import Embedder
 from rag.errors import EmptyQuestionError, LLMError
 from rag.extractive import extract
@@ -52,7 +53,7 @@ class Answerer:
 
     def __init__(self, search: Search, embedder: Embedder, settings: Settings,
                  catalog: Callable[[], list[DocumentInfo]] = list, vectors: VectorCache | None = None,
-                 known: Callable[[str, list[str]], bool] | None = None) -> None:
+                 known: Known | None = None) -> None:
         self.search = search
         self.embedder = embedder
         self.settings = settings

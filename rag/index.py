@@ -44,7 +44,7 @@ class Index:
         self.sentence_vectors = VectorCache()  # embeddings of questions and passage sentences, shared by all asks
         self.store = Store(self.settings, self.embedder.name, rebuild=rebuild)
         self.answerer = Answerer(self.search, self.embedder, self.settings, self.documents, self.sentence_vectors,
-                                 known=lambda term, others: self.store.lexical.holds(term, others))
+                                 known=self.store.lexical.holds)
 
     def ingest(self, path: str | Path | None = None, progress: bool = True, prune: bool = True,
                id_prefix: str = "", shard: tuple[int, int] | None = None,

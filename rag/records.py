@@ -61,7 +61,7 @@ class ChunkRecord:
         if "chunk" in meta:
             packed = json.loads(meta["chunk"])
             pages = tuple((int(o), int(p)) for o, p in packed.get("pages") or ())
-            meta = {**packed, "document": meta["document"], "pages": ""}
+            meta = {**packed, "document": meta["document"]}
         else:
             pages = _pages(str(meta.get("pages") or ""))
         text = meta.get("text")
@@ -70,6 +70,16 @@ class ChunkRecord:
             str(meta["url"]) or None, int(meta["start"]), int(meta["end"]), int(meta["position"]),
             str(meta["sha256"]), str(meta["fp"]), int(meta["n"]), str(meta.get("source", "")), pages,
         )
+
+
+def one_key_per_field(record: ChunkRecord) -> dict[str, str | int]:
+    """A chunk's metadata as indexes written before 2026-11-26 hold it, one Chroma key per field: rag reads this
+    layout (`ChunkRecord.from_chroma`) and no longer writes it; tests and bench/chroma_writes.py write it to stand
+    in for such an index."""
+    r = record
+    return {"document": r.document, "title": r.title, "url": r.url or "", "start": r.start, "end": r.end,
+            "position": r.position, "sha256": r.sha256, "fp": r.fingerprint, "n": r.total, "source": r.source,
+            "text": r.text, "pages": ",".join(f"{o}:{p}" for o, p in r.pages)}
 
 
 def _pages(encoded: str) -> PageStarts:

@@ -24,7 +24,7 @@ from rag.chunking import chunk_text
 from rag.corpus import in_shard
 from rag.jsonl_corpus import jsonl_lines
 from rag.errors import ModelMismatchError
-from rag.records import ChunkRecord
+from rag.records import ChunkRecord, one_key_per_field
 
 from conftest import ANIMALS, ROOT, SEEDS, write_corpus
 
@@ -243,13 +243,6 @@ def test_an_index_of_the_previous_format_is_taken_over_in_place(tmp_path: Path, 
     report = index.ingest(corpus, progress=False)
     assert sorted(report.unchanged) == ["camels.txt", "notes/owls.md"] and report.added == ["otters.md"]
     assert report.embedded == len(index.store.lexical.ids_of(["otters.md"]))
-
-
-def one_key_per_field(r: ChunkRecord) -> dict[str, str | int]:
-    """A chunk's metadata as indexes written before 2026-11-26 hold it: one Chroma key per field."""
-    return {"document": r.document, "title": r.title, "url": r.url or "", "start": r.start, "end": r.end,
-            "position": r.position, "sha256": r.sha256, "fp": r.fingerprint, "n": r.total, "source": r.source,
-            "text": r.text, "pages": ",".join(f"{o}:{p}" for o, p in r.pages)}
 
 
 def test_chunks_written_one_key_per_field_are_still_read(tmp_path: Path, embedder) -> None:
