@@ -19,7 +19,12 @@ MRR@10) and compared with the old default (RRF, k 60, 50 candidates) by paired b
 - siblings b: convex plus b x the best score of another chunk of the same document (document aggregation);
 - distinct docs: the ranking's first chunk of each document before any second chunk of one (a diversity reorder);
 - sentences l (with --sentences): each candidate's dense score is (1 - l) x its cosine + l x the best cosine of
-  one of its sentences (title-prefixed, embedded here: what ingestion would store), then convex 0.4.
+  one of its sentences (title-prefixed, embedded here: what ingestion stores), then convex 0.4 (or w);
+- ... distinct docs (floor f): then rag.retrieval.distinct_first, promotion stopping at a document whose best
+  chunk scores under f x the top score (rag's default: sentences 0.7, convex 0.5, distinct, floor 0.5).
+
+`--cache FILE` keeps the fetched candidates (and sentence cosines) in a pickle, so the rankings can be run again
+without searching or embedding.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from bench.common import clear_rag_environment, read_jsonl, table  # noqa: E402
 import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import pickle  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
 
@@ -141,7 +147,8 @@ def sentence_evidence(store, embedder, data: list[dict], query_vectors: list) ->
     print(f"  sentences: {len(flat)} of {len(by_chunk)} chunks embedded in {time.perf_counter() - started:.0f}s",
           flush=True)
     for q, vector in zip(data, query_vectors):
-        q["best_sentence"] = {c: float((embedded[by_chunk[c]] @ vector).max()) for c in q["cos"] if c in by_chunk}
+        q["sentence_cos"] = {c: (embedded[by_chunk[c]] @ vector).tolist() for c in q["cos"] if c in by_chunk}
+        q["best_sentence"] = {c: max(v) for c, v in q["sentence_cos"].items()}
 
 
 def latency(folder: Path, questions: list[str]) -> int:
@@ -195,16 +202,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pool", type=int, default=100, help="candidates fetched per side")
     p.add_argument("--out", type=Path, default=None, help="JSON of every ranking's figures")
     p.add_argument("--sentences", action="store_true", help="also embed every candidate's sentences (slow)")
+    p.add_argument("--cache", type=Path, default=None, help="pickle of the fetched candidates: written once, "
+                   "then read instead of searching again")
     p.add_argument("--latency", type=int, default=0, help="only time index.search (k 10) of the first N questions, "
                    "RAG_FUSION rrf and convex interleaved, and stop")
     args = p.parse_args(argv)
     clear_rag_environment()
 
     import rag
-    from rag.eval.metrics import mrr_at_k, paired_bootstrap_diff, recall_at_k
 
     if args.latency:
         return latency(args.index, [q["question"] for q in read_jsonl(args.questions)][: args.latency])
+    if args.cache and args.cache.exists():
+        data = pickle.loads(args.cache.read_bytes())
+    else:
+        data = fetch(args, rag)
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps(data))
+    rank_all(args, data)
+    return 0
+
+
+def fetch(args, rag) -> list[dict]:  # type: ignore[no-untyped-def]
     index = rag.open_index(args.index, chroma_url=None)
     store, embedder = index.store, index.embedder
     docs = store.documents()
@@ -226,6 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {time.perf_counter() - started:.0f}s", flush=True)
     if args.sentences:
         sentence_evidence(store, embedder, data, [embedder.embed([q["question"]])[0] for q in questions])
+    return data
+
+
+def rank_all(args, data: list[dict]) -> None:  # type: ignore[no-untyped-def]
+    from rag.eval.metrics import mrr_at_k, paired_bootstrap_diff, recall_at_k
+    from rag.retrieval import distinct_first
 
     def per_question(rank_fn) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
         values: dict[str, list[float]] = {m: [] for m in METRICS}
@@ -233,10 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             scores = rank_fn(q)
             cos = q["cos"]
             ranked = sorted(scores, key=lambda c: (-scores[c], -cos.get(c, -1.0)))
-            if getattr(rank_fn, "distinct", False):
-                seen: set[str] = set()
-                firsts = [c for c in ranked[:30] if not (q["doc_of"][c] in seen or seen.add(q["doc_of"][c]))]
-                ranked = firsts + [c for c in ranked if c not in set(firsts)]
+            if getattr(rank_fn, "distinct", False):  # rag's own reorder, with the ranking's floor
+                ranked = distinct_first(ranked, q["doc_of"], scores, floor=getattr(rank_fn, "floor", 0.0))
             ranked = ranked[:K]
             ids = [q["doc_of"][c] for c in ranked]
             for m, k in (("recall@1", 1), ("recall@5", 5), ("recall@10", 10)):
@@ -272,9 +295,16 @@ def main(argv: list[str] | None = None) -> int:
         fn = lambda q, w=w: convex_scores(q, w)  # noqa: E731
         fn.distinct = True  # type: ignore[attr-defined]
         rankings[f"convex {w} + distinct docs"] = fn
-    if args.sentences:
+    if "best_sentence" in data[0]:
         for lam in (0.3, 0.5, 0.7, 1.0):
             rankings[f"convex 0.4 + sentences {lam}"] = lambda q, lam=lam: sentence_scores(q, lam)
+        for lam in (0.5, 0.7, 1.0):  # the dense weight again, with sentence evidence; then distinct documents
+            for w in (0.4, 0.5, 0.6):
+                rankings[f"sentences {lam}, convex {w}"] = lambda q, lam=lam, w=w: sentence_scores(q, lam, w)
+                for floor in (0.0, 0.5):
+                    fn = lambda q, lam=lam, w=w: sentence_scores(q, lam, w)  # noqa: E731
+                    fn.distinct, fn.floor = True, floor  # type: ignore[attr-defined]
+                    rankings[f"sentences {lam}, convex {w}, distinct docs (floor {floor})"] = fn
     vectors = {name: per_question(fn) for name, fn in rankings.items()}
     base, ref = vectors["rrf k60 (old default)"], vectors["convex 0.4"]
     rows, results = [], []
@@ -292,7 +322,6 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"questions": str(args.questions), "n": len(data), "results": results},
                                        indent=1))
-    return 0
 
 
 if __name__ == "__main__":

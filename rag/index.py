@@ -25,6 +25,7 @@ from rag.errors import ConfigError, EmptyQuestionError, ModelMismatchError
 from rag.ingest import ingest, settings_fingerprint, source_key
 from rag.progress import Report
 from rag.retrieval import retrieve
+from rag.sentence_vectors import SentenceVectors
 from rag.settings import Settings
 from rag.store import Store
 from rag.support import VectorCache
@@ -43,6 +44,7 @@ class Index:
         self._documents: tuple[tuple[str, int], list[DocumentInfo]] | None = None
         self.sentence_vectors = VectorCache()  # embeddings of questions and passage sentences, shared by all asks
         self.store = Store(self.settings, self.embedder.name, rebuild=rebuild)
+        self.sentences = SentenceVectors(self.store.folder, self.embedder, reset=rebuild)
         self.answerer = Answerer(self.search, self.embedder, self.settings, self.documents, self.sentence_vectors,
                                  known=self.store.lexical.holds)
 
@@ -57,7 +59,7 @@ class Index:
         with self._ingest_lock:
             try:
                 return ingest(self.store, self.embedder, self.settings, target, progress=progress, prune=prune,
-                              id_prefix=id_prefix, shard=shard, on_progress=on_progress)
+                              id_prefix=id_prefix, shard=shard, on_progress=on_progress, sentences=self.sentences)
             finally:
                 self.store.release()
 
@@ -80,7 +82,8 @@ class Index:
         self.store.sync()
         return retrieve(
             self.store, self.embedder, query, k=k or s.top_k, mode=mode, candidates=s.candidates,
-            rrf_k=s.rrf_k, fusion=s.fusion, dense_weight=s.dense_weight,
+            rrf_k=s.rrf_k, fusion=s.fusion, dense_weight=s.dense_weight, sentences=self.sentences,
+            sentence_weight=s.sentence_weight, distinct=s.distinct_documents,
             use_mmr=s.mmr if mmr is None else mmr, mmr_lambda=s.mmr_lambda, documents=documents,
             vector=self.sentence_vectors.embed(self.embedder, [query])[0],
         )

@@ -33,6 +33,7 @@ from rag.isolation import ParseLimits
 from rag.jsonl_corpus import jsonl_lines
 from rag.progress import Report, TerminalBar, Tracker
 from rag.records import ChunkRecord, DocRecord
+from rag.sentence_vectors import SentenceVectors
 from rag.settings import Settings
 from rag.store import Store
 from rag.types import Document, IngestReport, LoadFailure, pages_of
@@ -55,8 +56,10 @@ def source_key(path: Path) -> str:
 class _Run:
     """One ingestion: the report, the pending group and the progress."""
 
-    def __init__(self, store: Store, embedder: Embedder, settings: Settings, source: str) -> None:
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings, source: str,
+                 sentences: SentenceVectors | None = None) -> None:
         self.store, self.embedder, self.settings, self.source = store, embedder, settings, source
+        self.sentences = sentences
         self.fingerprint = settings_fingerprint(settings, store.embedding_model)
         self.report = IngestReport()
         self.group: list[tuple[DocRecord, list[ChunkRecord], list[str], int]] = []
@@ -100,11 +103,14 @@ class _Run:
         runs = [[n] for n in range(len(self.group))] if alone else [list(range(len(self.group)))]
         vectors: list[np.ndarray] = []
         credited = [0] * len(self.group)  # bytes of each document counted as done so far
+        every_chunk = [c for _, chunks, _, _ in self.group for c in chunks]
         for run in runs:
             texts = [t for n in run for t in self.group[n][2]]
             first = spans[run[0]][0]
             for i in range(0, len(texts), EMBED_SLICE):
                 vectors.append(self.embedder.embed(texts[i : i + EMBED_SLICE]))
+                if self.sentences is not None:  # before the chunks are stored: a searchable chunk has its row
+                    self.sentences.add(every_chunk[first + i : first + i + len(vectors[-1])], vectors[-1])
                 done, share = first + i + len(vectors[-1]), 0
                 for n in run:  # each document's share of the bytes, as its chunks are embedded
                     (start, stop), weight = spans[n], self.group[n][3]
@@ -134,15 +140,16 @@ def ingest(
     id_prefix: str = "",
     shard: tuple[int, int] | None = None,
     on_progress: Report | None = None,
+    sentences: SentenceVectors | None = None,
 ) -> IngestReport:
     """Bring the store in line with `path`; `on_progress` receives IngestProgress events (else a terminal bar
-    when `progress`)."""
+    when `progress`); `sentences`, when given, gets the sentence vectors of every chunk embedded."""
     started = time.perf_counter()
     path = Path(path)
     if not path.exists():
         raise DocumentError(f"corpus not found: {path}")
     store.replica.sync(force=True)  # plan against what other processes have stored too
-    run = _Run(store, embedder, settings, source_key(path))
+    run = _Run(store, embedder, settings, source_key(path), sentences)
     run.report.repaired, store.repaired = list(store.repaired), []
     report_to = on_progress or (TerminalBar() if progress else None)
     known = {d: r for d, r in store.documents(run.source).items() if in_shard(d, shard)}

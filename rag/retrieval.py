@@ -1,6 +1,10 @@
 """Question -> ranked passages: dense (Chroma), lexical (BM25, tantivy), or both fused: by a convex combination of the
-two sides' min-max-normalised scores (the default, `fusion="convex"`: 0.4 x cosine + 0.6 x BM25, chosen on a SQuAD
-development split, bench/README.md) or by reciprocal rank fusion (`fusion="rrf"`).
+two sides' min-max-normalised scores (the default, `fusion="convex"`: 0.5 x dense + 0.5 x BM25) or by reciprocal
+rank fusion (`fusion="rrf"`). In convex fusion, given the chunks' sentence vectors (rag.sentence_vectors), a
+candidate's dense score is 0.3 x its cosine + 0.7 x the cosine of its best-matching sentence, over the candidates
+of both sides. Then, by default, the best chunk of each document comes before any document's second
+(`distinct=True`, among the first DISTINCT_WINDOW, while it scores at least DISTINCT_FLOOR x the top score).
+All of it chosen on a SQuAD development split (eval/README.md).
 
 Scores, per passage: `score` is what the ranking used (the fused score in hybrid mode, cosine similarity in
 dense mode, BM25 in lexical mode); `dense_score` is the cosine similarity to the question, filled in for every
@@ -16,10 +20,13 @@ import numpy as np
 
 from rag.types import Passage
 
+DISTINCT_WINDOW = 30  # distinct documents are put first among this many ranked chunks
+DISTINCT_FLOOR = 0.5  # ... as long as a document's best chunk scores at least this share of the top score
 SPARE = 5  # ranked candidates fetched beyond k, in case some were removed (or are half written) since the ranking
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
+    from rag.sentence_vectors import SentenceVectors
     from rag.store import Store
 
 
@@ -47,6 +54,46 @@ def convex(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], den
 
     d, lx = normalised(dense), normalised(lexical)
     return {c: dense_weight * d.get(c, 0.0) + (1 - dense_weight) * lx.get(c, 0.0) for c in d.keys() | lx.keys()}
+
+
+def sentence_rescored(store: Store, sentences: SentenceVectors, vector: np.ndarray, dense: list[tuple[str, float]],
+                      lexical: list[tuple[str, float]], pool: int, weight: float,
+                      ) -> tuple[list[tuple[str, float]], dict[str, float], dict[str, str]]:
+    """The dense side made again from both sides' candidates, each scored (1 - weight) x its cosine + weight x its
+    best sentence's cosine, the best `pool` kept; with every candidate's cosine and document."""
+    union = list(dict.fromkeys([c for c, _ in dense] + [c for c, _ in lexical]))
+    rows = sentences.rows(union, store.titles)
+    missing = [c for c in union if c not in rows]
+    if missing:  # rows not made yet: from the live chunks, once
+        chunks, vectors = store.get(missing, embeddings=True)
+        made = [chunks[c] for c in missing if c in chunks and c in vectors]
+        if made:
+            rows.update(sentences.add(made, np.stack([vectors[c.id] for c in made])))
+    known = dict(dense)
+    cosine = {c: known[c] if c in known else float(r.vector @ vector) for c, r in rows.items()}
+    mixed = sorted(((c, (1 - weight) * cosine[c] + weight * float((r.sentences @ vector).max()))
+                    for c, r in rows.items()), key=lambda pair: -pair[1])
+    return mixed[:pool], cosine, {c: r.document for c, r in rows.items()}
+
+
+def distinct_first(ranked: list[str], document_of: dict[str, str], scores: dict[str, float],
+                   window: int = DISTINCT_WINDOW, floor: float = DISTINCT_FLOOR) -> list[str]:
+    """The first chunk of each document among the first `window` ranked, in order, then the others in order;
+    promotion stops at the first document whose best chunk scores under `floor` x the top score (so a passage
+    that barely matched never jumps ahead of a good second passage of a document)."""
+    seen: set[str] = set()
+    firsts: list[str] = []
+    top = scores[ranked[0]] if ranked else 0.0
+    for c in ranked[:window]:
+        document = document_of.get(c)
+        if document is None or document in seen:
+            continue
+        if scores[c] < floor * top:
+            break
+        seen.add(document)
+        firsts.append(c)
+    chosen = set(firsts)
+    return firsts + [c for c in ranked if c not in chosen]
 
 
 def mmr(candidates: list[str], relevance: dict[str, float], vectors: dict[str, np.ndarray], k: int,
@@ -80,7 +127,10 @@ def retrieve(
     candidates: int = 50,
     rrf_k: int = 60,
     fusion: str = "convex",
-    dense_weight: float = 0.4,
+    dense_weight: float = 0.5,
+    sentences: SentenceVectors | None = None,
+    sentence_weight: float = 0.7,
+    distinct: bool = True,
     use_mmr: bool = False,
     mmr_lambda: float = 0.7,
     documents: list[str] | None = None,
@@ -101,8 +151,13 @@ def retrieve(
     dense = store.dense_search(vector, 2 * pool, documents)[:pool] if mode != "lexical" else []
     lexical = store.lexical_search(query, pool, documents) if mode != "dense" else []
     dense_scores, lexical_scores = dict(dense), dict(lexical)
+    document_of: dict[str, str] = {}
 
     if mode == "hybrid" and fusion == "convex":
+        if sentences is not None and sentence_weight > 0:
+            dense, cosine, document_of = sentence_rescored(store, sentences, vector, dense, lexical, pool,
+                                                       sentence_weight)
+            dense_scores = cosine
         ranking_scores = convex(dense, lexical, dense_weight)
     elif mode == "hybrid":
         ranking_scores = rrf([[c for c, _ in dense], [c for c, _ in lexical]], rrf_k)
@@ -114,6 +169,10 @@ def retrieve(
     )
     if not ranked:
         return []
+    if distinct and not use_mmr:
+        missing = [c for c in ranked[:DISTINCT_WINDOW] if c not in document_of]
+        document_of.update({c: chunk.document for c, chunk in (store.get(missing)[0] if missing else {}).items()})
+        ranked = distinct_first(ranked, document_of, ranking_scores)
 
     pool_ids = ranked[: 3 * k] if use_mmr else ranked[: k + SPARE]
     chunks, vectors = store.get(pool_ids, embeddings=True)  # only chunks of documents the catalog holds now

@@ -79,7 +79,13 @@ class Settings(BaseSettings):
         "cosine + the rest x normalised BM25; the best measured, see eval/README.md) or rrf (reciprocal rank "
         "fusion).",
     )
-    dense_weight: float = Field(0.4, ge=0, le=1, description="Weight of the dense side in convex fusion.")
+    dense_weight: float = Field(0.5, ge=0, le=1, description="Weight of the dense side in convex fusion.")
+    sentence_weight: float = Field(
+        0.7, ge=0, le=1, description="In convex fusion, the weight of a passage's best-matching sentence in its "
+        "dense score (the rest: the passage as a whole); 0 scores passages as a whole only.")
+    distinct_documents: bool = Field(
+        True, description="Put the best passage of each document before any document's second (among the first "
+        "30 ranked).")
     mmr: bool = Field(False, description="Re-rank with maximal marginal relevance for diversity.")
     mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR trade-off: 1 is pure relevance.")
 

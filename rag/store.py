@@ -153,6 +153,10 @@ class Store:
     def documents(self, source: str | None = None) -> dict[str, DocRecord]:
         return self.catalog.documents(source)
 
+    def titles(self, documents: list[str]) -> dict[str, str]:
+        """Document id -> title, for those of `documents` the index holds."""
+        return {d: r.title for d, r in self.catalog.get(documents).items()}
+
     def count(self) -> int:
         """Chunks in the index, as this process knows it."""
         return self.catalog.totals()[1]

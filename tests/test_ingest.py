@@ -37,7 +37,9 @@ def test_incremental_ingest_add_change_delete(tmp_path: Path, counting) -> None:
     index = rag.open_index(tmp_path / "idx", embedder=counting)
     first = index.ingest(corpus, progress=False)
     assert sorted(first.added) == ["camels.txt", "notes/owls.md", "otters.md"]
-    assert first.embedded > 0 and counting.texts == first.embedded
+    sentences = sum(len(r.sentences) for r in index.sentences.rows(  # each chunk's sentences are embedded too
+        index.store.lexical.ids_of(first.added), index.store.titles).values())
+    assert first.embedded > 0 and counting.texts == first.embedded + sentences
 
     counting.calls = counting.texts = 0
     again = index.ingest(corpus, progress=False)
@@ -50,7 +52,8 @@ def test_incremental_ingest_add_change_delete(tmp_path: Path, counting) -> None:
     third = index.ingest(corpus, progress=False)
     assert third.updated == ["camels.txt"] and third.removed == ["notes/owls.md"] and third.added == ["bees.txt"]
     assert third.unchanged == ["otters.md"]
-    assert counting.texts == third.embedded == 2  # only the two new texts, one chunk each
+    assert third.embedded == 2  # only the two new texts, one chunk (and one sentence) each
+    assert counting.texts == 2 * 2
 
     assert index.search("How do camels protect their eyes from sand?", k=1)[0].document == "camels.txt"
     assert all("humps" not in p.text for p in index.search("camel humps fat water", k=10))

@@ -146,7 +146,7 @@ BRIDGE = {
 def test_a_name_the_corpus_holds_elsewhere_is_not_a_reason_to_refuse(tmp_path, embedder) -> None:
     """A multi-hop question names a bridge fact ("born in Dijon") from a passage retrieval did not bring: the
     corpus holds the name, so the closest passage is quoted; a name no document has is still refused."""
-    question = "Which company built the tower of the engineer born in Dijon?"
+    question = "Which company built the Paris tower of the engineer born in Dijon?"
     both = rag.open_index(tmp_path / "both", embedder=embedder, top_k=1)
     both.ingest(write_corpus(tmp_path / "c1", BRIDGE), progress=False)
     assert [p.document for p in both.search(question, k=1)] == ["tower.txt"]

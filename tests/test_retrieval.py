@@ -56,7 +56,7 @@ def test_an_index_set_to_convex_fusion_ranks_by_it(tmp_path: Path, embedder) -> 
 def test_the_default_fusion_is_convex_and_rrf_stays_available(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RAG_FUSION", raising=False)
     monkeypatch.delenv("RAG_DENSE_WEIGHT", raising=False)
-    assert (Settings(_env_file=None).fusion, Settings(_env_file=None).dense_weight) == ("convex", 0.4)
+    assert (Settings(_env_file=None).fusion, Settings(_env_file=None).dense_weight) == ("convex", 0.5)
     monkeypatch.setenv("RAG_FUSION", "rrf")
     assert Settings(_env_file=None).fusion == "rrf"
 

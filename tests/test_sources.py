@@ -51,7 +51,8 @@ def test_answers_and_searches_name_the_pdf_page(served) -> None:
         first = answer["citations"][0]
         assert first["document"] == PDF and "Report Markup" in first["quote"]
         assert first["page"] == 4  # page 4 of the excerpt (page 7 of the guide): where the quote is
-        assert answer["passages"][0]["page"] == 4
+        cited = next(p for p in answer["passages"] if p["id"] == first["passage_id"])
+        assert cited["page"] == 4  # the passage holding the quote names its page too
         passages = client.post("/api/search", json={"query": "zorblatt lantern", "k": 1}).json()
         assert passages[0]["document"] == "notes.txt" and passages[0]["page"] is None
         assert passages[0]["page_end"] is None

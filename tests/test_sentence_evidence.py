@@ -1,0 +1,123 @@
+"""Sentence evidence and distinct documents in the default ranking (issue 15), with the real embedding model.
+
+A passage is scored by its best-matching sentence as well as as a whole, from sentence vectors stored at
+ingestion (rag.sentence_vectors); the best passage of each document comes before any document's second.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag.chunking import sentence_spans
+from rag.sentence_vectors import FILE, sentence_texts
+from rag.settings import Settings
+
+HARBOUR = ("# Port Elms\n\nPort Elms grew around a fish market in the eighteenth century. The town hall was rebuilt "
+           "in brick after the fire of 1871. Ferries to the islands leave twice a day in summer. The old rope walk "
+           "is now a museum of sail making. Sea otters in the bay crack shellfish open by hammering them on flat "
+           "rocks. A lifeboat station has stood at the harbour mouth since 1902.\n")
+OTTERS = ("# Sea otters\n\nSea otters are marine mammals of the North Pacific coast. They have the densest fur "
+          "of any animal and spend most of their lives floating on their backs in kelp forests.\n")
+QUESTION = "How do sea otters get into shellfish?"
+
+
+def corpus(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return root
+
+
+def test_ingestion_stores_each_chunks_sentence_vectors_once(tmp_path: Path, counting) -> None:
+    root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS})
+    index = rag.open_index(tmp_path / "index", embedder=counting)
+    report = index.ingest(root, progress=False)
+    chunks, _ = index.store.get(list(index.store.lexical.ids_of(["harbour.md", "otters.md"])))
+    assert index.sentences.count() == len(chunks) == report.chunks
+    rows = index.sentences.rows(list(chunks), index.store.titles)
+    assert rows.keys() == chunks.keys()
+    for chunk_id, row in rows.items():  # one vector per title-prefixed sentence, beside the chunk's own
+        assert row.sentences.shape == (max(len(sentence_spans(chunks[chunk_id].text)), 1), 384)
+        assert sentence_texts(chunks[chunk_id])[0].startswith(chunks[chunk_id].title + "\n")
+        assert row.document == chunks[chunk_id].document and row.vector.shape == (384,)
+    embedded = counting.texts
+    again = index.ingest(root, progress=False)
+    assert again.embedded == 0 and counting.texts == embedded  # nothing re-embedded, sentences included
+
+
+def test_a_passage_found_by_its_one_matching_sentence(tmp_path: Path, embedder) -> None:
+    """The dense side alone (dense_weight 1): scored as a whole, the passage vaguely about otters wins; scored by
+    its best sentence too, the harbour passage whose one sentence answers the question comes first."""
+    root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS})
+    whole = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0, sentence_weight=0.0)
+    whole.ingest(root, progress=False)
+    assert [p.document for p in whole.search(QUESTION, k=2)] == ["otters.md", "harbour.md"]
+    by_sentence = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
+    first = by_sentence.search(QUESTION, k=2)
+    assert [p.document for p in first] == ["harbour.md", "otters.md"]
+    assert first[0].dense_score < first[1].dense_score  # the passages' own cosines did not change
+
+
+def test_missing_sentence_vectors_are_made_on_first_search(tmp_path: Path, embedder) -> None:
+    """An index built before sentence vectors (or a replica that ingested nothing) ranks the same."""
+    root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS, "owls.md": "# Owls\n\nOwls turn their "
+                             "heads up to 270 degrees because they cannot move their eyes.\n"})
+    index = rag.open_index(tmp_path / "index", embedder=embedder)
+    index.ingest(root, progress=False)
+    before = [(p.id, p.score) for p in index.search(QUESTION, k=3)]
+    index.sentences.close()
+    with sqlite3.connect(tmp_path / "index" / FILE) as db:
+        db.execute("DELETE FROM chunks")
+    reopened = rag.open_index(tmp_path / "index", embedder=embedder)
+    assert reopened.sentences.count() == 0
+    after = [(p.id, p.score) for p in reopened.search(QUESTION, k=3)]
+    assert [c for c, _ in after] == [c for c, _ in before]
+    assert [s for _, s in after] == pytest.approx([s for _, s in before])
+    assert reopened.sentences.count() == 3  # every candidate's row, made once
+    ids = [c for c, _ in after]
+    assert reopened.sentences.rows(ids, reopened.store.titles).keys() == set(ids)
+    # a row made under another title (the document's title changed since) is not used: it is made again
+    assert reopened.sentences.rows(ids, lambda docs: {d: "A new title" for d in docs}) == {}
+    assert reopened.sentences.rows(ids, lambda docs: {}) == {}  # nor one of a document the index no longer holds
+
+
+def test_the_best_passage_of_another_document_comes_second(tmp_path: Path, embedder) -> None:
+    keepers = "\n\n".join(
+        f"## Keeper {name}\n\nThe lighthouse keeper {name} trimmed the lamp wick of the lighthouse every night. "
+        f"{name} wound the clockwork of the lighthouse lens at dusk and at midnight. The keeper logged every ship "
+        f"that passed the lighthouse. {name} painted the lighthouse tower white each spring. The keeper lived in the "
+        f"lighthouse cottage for {n + 3} years, and the lighthouse board paid {name} a keeper's wage."
+        for n, name in enumerate(["Abel", "Berta", "Cyrus", "Dora", "Emil"]))
+    root = corpus(tmp_path, {"lighthouse.md": f"# Lighthouse keepers\n\n{keepers}\n",
+                             "coast.md": "# The coast path\n\nThe lighthouse keeper walked the coast path from the "
+                             "lighthouse to the village every morning, then back to the lighthouse.\n",
+                             "harbour.md": "# The harbour\n\nThe harbour has a lighthouse at its mouth.\n",
+                             **{f"{animal}.md": f"# {animal.title()}\n\nThe {animal} is an animal of the {place}.\n"
+                                for animal, place in (("camel", "desert"), ("owl", "forest"), ("otter", "river"),
+                                                      ("ibex", "mountains"), ("gecko", "tropics"))}})
+    plain = rag.open_index(tmp_path / "index", embedder=embedder, distinct_documents=False)
+    plain.ingest(root, progress=False)
+    assert [p.document for p in plain.search("lighthouse keeper", k=6)] == ["lighthouse.md"] * 4 + [
+        "coast.md", "harbour.md"]
+    distinct = rag.open_index(tmp_path / "index", embedder=embedder)
+    ranked = distinct.search("lighthouse keeper", k=6)
+    # the coast path's passage (scored 0.68 of the best) comes second; the harbour's one line (0.31) stays behind
+    assert [p.document for p in ranked] == ["lighthouse.md", "coast.md"] + ["lighthouse.md"] * 3 + ["harbour.md"]
+    assert [p.rank for p in ranked] == [1, 2, 3, 4, 5, 6]
+    assert ranked[5].score < 0.5 * ranked[0].score <= ranked[1].score
+
+
+def test_the_defaults_are_the_measured_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("RAG_DENSE_WEIGHT", "RAG_SENTENCE_WEIGHT", "RAG_DISTINCT_DOCUMENTS"):
+        monkeypatch.delenv(name, raising=False)
+    s = Settings(_env_file=None)
+    assert (s.fusion, s.dense_weight, s.sentence_weight, s.distinct_documents) == ("convex", 0.5, 0.7, True)
+    monkeypatch.setenv("RAG_SENTENCE_WEIGHT", "0")
+    monkeypatch.setenv("RAG_DISTINCT_DOCUMENTS", "false")
+    s = Settings(_env_file=None)
+    assert (s.sentence_weight, s.distinct_documents) == (0.0, False)
