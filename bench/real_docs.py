@@ -63,11 +63,14 @@ def chunks_of(index: Path) -> dict[str, list[tuple[int, int, str]]]:
     collection = client.get_collection("rag-chunks")
     per_document: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     offset = 0
+    from rag.records import ChunkRecord  # reads every layout an index may hold (packed since 2026-11-26)
+
     while page := collection.get(include=["documents", "metadatas"], limit=2000, offset=offset):
         if not page["ids"]:
             break
-        for text, meta in zip(page["documents"], page["metadatas"]):
-            per_document[str(meta["document"])].append((int(meta["start"]), int(meta["end"]), text or ""))
+        for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
+            chunk = ChunkRecord.from_chroma(cid, text, meta)
+            per_document[chunk.document].append((chunk.start, chunk.end, chunk.text))
         offset += len(page["ids"])
     return per_document
 

@@ -50,9 +50,10 @@ def main(argv: list[str] | None = None) -> int:
                         sentences=index.sentences if name == "with" else None)
         index.store.release()
         seconds[name] = time.perf_counter() - started
+        size = sum(f.stat().st_size for f in (args.workdir / name).rglob("*") if f.is_file()) / 1e6
         print(f"ingest {name} sentence vectors: {report.chunks} chunks in {seconds[name]:.1f} s "
               f"({1000 * seconds[name] / report.chunks:.1f} s per 1,000 chunks); "
-              f"{index.sentences.count()} chunks' sentence rows", flush=True)
+              f"{index.sentences.count()} chunks' sentence rows; folder {size:.1f} MB", flush=True)
     print(f"ingest with / without: x{seconds['with'] / seconds['without']:.2f}")
 
     indexes = {"before (convex 0.4, whole passages)": rag.open_index(args.workdir / "with", embedder=embedder,

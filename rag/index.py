@@ -59,9 +59,15 @@ class Index:
         with self._ingest_lock:
             try:
                 return ingest(self.store, self.embedder, self.settings, target, progress=progress, prune=prune,
-                              id_prefix=id_prefix, shard=shard, on_progress=on_progress, sentences=self.sentences)
+                              id_prefix=id_prefix, shard=shard, on_progress=on_progress,
+                              sentences=self.sentences if self._uses_sentences() else None)
             finally:
                 self.store.release()
+
+    def _uses_sentences(self) -> bool:
+        """Searches read sentence vectors (else ingestion need not make them: they are made on first need)."""
+        s = self.settings
+        return s.sentence_weight > 0 and s.fusion == "convex" and s.mode == "hybrid"
 
     def search(
         self,

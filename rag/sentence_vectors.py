@@ -1,7 +1,8 @@
 """The vectors of each chunk's sentences, so that retrieval can score a passage by its best-matching sentence.
 
 Kept in the index folder's `sentences.sqlite`, one row per chunk id: its document, a hash of the title its
-sentences were embedded under, its own vector and the vectors of its title-prefixed sentences (float16). A search
+sentences were embedded under, its own vector and the vectors of its title-prefixed sentences, each vector as
+int8 with its own scale (388 bytes for 384 dimensions; cosines within about 0.001 of float32). A search
 reads the rows of its candidates there and nothing from Chroma. Ingestion writes the rows of every chunk it
 embeds (replacing any older row); a chunk found without a row, or with one made under another title (an index
 built before sentence vectors, a replica that ingested nothing), gets it on first need. Each chunk's sentences
@@ -28,6 +29,7 @@ from rag.embeddings import Embedder
 from rag.records import ChunkRecord
 
 FILE = "sentences.sqlite"
+FORMAT = 2  # PRAGMA user_version of the file; rows of another format are dropped (they are made again)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,19 @@ def sentence_texts(chunk: ChunkRecord) -> list[str]:
     return [prefix + chunk.text[a:b] for a, b in sentence_spans(chunk.text)] or [prefix + chunk.text]
 
 
+def pack(vectors: np.ndarray) -> bytes:
+    """Rows of unit vectors as int8 with one float32 scale each (symmetric, per row)."""
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    scales = np.maximum(np.abs(vectors).max(axis=1, keepdims=True), 1e-12) / 127.0
+    codes = np.round(vectors / scales).astype(np.int8)
+    return scales.astype(np.float32).tobytes() + codes.tobytes()
+
+
+def unpack(blob: bytes, n: int) -> np.ndarray:
+    scales = np.frombuffer(blob, dtype=np.float32, count=n).reshape(n, 1)
+    return np.frombuffer(blob, dtype=np.int8, offset=4 * n).reshape(n, -1).astype(np.float32) * scales
+
+
 def title_hash(title: str) -> bytes:
     return hashlib.sha256(title.encode()).digest()[:8]
 
@@ -54,29 +69,42 @@ class SentenceVectors:
         self.path = Path(folder) / FILE
         self.embedder = embedder
         self.lock = threading.Lock()
-        self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, document TEXT, title BLOB, "
-                        "vector BLOB, n INTEGER, sentences BLOB)")
-        if reset:  # emptied in place: another process may have the file open
-            self.db.execute("DELETE FROM chunks")
+        try:
+            self.db = self._open(reset)
+        except sqlite3.DatabaseError:  # not a database (a damaged or foreign file): derived data, made again
+            for path in (self.path, self.path.with_name(FILE + "-wal"), self.path.with_name(FILE + "-shm")):
+                path.unlink(missing_ok=True)
+            self.db = self._open(reset)
+
+    def _open(self, reset: bool) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            if db.execute("PRAGMA user_version").fetchone()[0] != FORMAT:
+                db.execute("DROP TABLE IF EXISTS chunks")
+                db.execute(f"PRAGMA user_version = {FORMAT}")
+            db.execute("CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, document TEXT, title BLOB, "
+                       "vector BLOB, n INTEGER, sentences BLOB)")
+            if reset:  # emptied in place: another process may have the file open
+                db.execute("DELETE FROM chunks")
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def add(self, chunks: list[ChunkRecord], vectors: np.ndarray) -> dict[str, Row]:
         """Embed the chunks' sentences and store them with the chunks' own `vectors` (replacing older rows)."""
-        rows = {c.id: Row(c.document, np.asarray(v, dtype=np.float16),
-                          np.asarray(self.embedder.embed(sentence_texts(c)), dtype=np.float16))
-                for c, v in zip(chunks, vectors)}
-        if rows:
-            titles = {c.id: title_hash(c.title) for c in chunks}
+        made = [(c, pack(v), np.atleast_2d(self.embedder.embed(sentence_texts(c)))) for c, v in zip(chunks, vectors)]
+        if made:
             with self.lock:
                 self.db.execute("BEGIN")
                 self.db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)", [
-                    (cid, r.document, titles[cid], r.vector.tobytes(), len(r.sentences), r.sentences.tobytes())
-                    for cid, r in rows.items()])
+                    (c.id, c.document, title_hash(c.title), vector, len(sentences), pack(sentences))
+                    for c, vector, sentences in made])
                 self.db.execute("COMMIT")
-        return {cid: Row(r.document, r.vector.astype(np.float32), r.sentences.astype(np.float32))
-                for cid, r in rows.items()}
+        return {c.id: Row(c.document, unpack(vector, 1)[0], unpack(pack(sentences), len(sentences)))
+                for c, vector, sentences in made}
 
     def rows(self, ids: list[str], titles: Callable[[list[str]], dict[str, str]]) -> dict[str, Row]:
         """The rows of these chunk ids made under their document's current title (`titles`: document ids ->
@@ -88,8 +116,7 @@ class SentenceVectors:
                 found += self.db.execute(f"SELECT * FROM chunks WHERE id IN ({','.join('?' * len(part))})",
                                          part).fetchall()
         current = {d: title_hash(t) for d, t in titles(sorted({r[1] for r in found})).items()}
-        return {cid: Row(document, np.frombuffer(vector, dtype=np.float16).astype(np.float32),
-                         np.frombuffer(blob, dtype=np.float16).reshape(n, -1).astype(np.float32))
+        return {cid: Row(document, unpack(vector, 1)[0], unpack(blob, n))
                 for cid, document, title, vector, n, blob in found if current.get(document) == title}
 
     def count(self) -> int:

@@ -121,3 +121,39 @@ def test_the_defaults_are_the_measured_ones(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("RAG_DISTINCT_DOCUMENTS", "false")
     s = Settings(_env_file=None)
     assert (s.sentence_weight, s.distinct_documents) == (0.0, False)
+
+
+def test_rows_of_an_older_format_are_dropped_and_made_again(tmp_path: Path, embedder) -> None:
+    root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS})
+    index = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
+    index.ingest(root, progress=False)
+    expected = [p.id for p in index.search(QUESTION, k=2)]
+    index.sentences.close()
+    with sqlite3.connect(tmp_path / "index" / FILE) as db:  # float16 rows of the first format, under version 0
+        db.execute("UPDATE chunks SET sentences = zeroblob(length(sentences)), vector = zeroblob(length(vector))")
+        db.execute("PRAGMA user_version = 0")
+    reopened = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
+    assert reopened.sentences.count() == 0
+    assert [p.id for p in reopened.search(QUESTION, k=2)] == expected
+
+
+def test_a_damaged_sentence_file_is_made_again(tmp_path: Path, embedder) -> None:
+    root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS})
+    index = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
+    index.ingest(root, progress=False)
+    expected = [p.id for p in index.search(QUESTION, k=2)]
+    index.sentences.close()
+    for name in (FILE, FILE + "-wal", FILE + "-shm"):
+        (tmp_path / "index" / name).unlink(missing_ok=True)
+    (tmp_path / "index" / FILE).write_bytes(b"this is not a database" * 1000)
+    reopened = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
+    assert [p.id for p in reopened.search(QUESTION, k=2)] == expected
+    assert reopened.sentences.count() == 2
+
+
+def test_no_sentence_vectors_are_made_when_the_ranking_does_not_read_them(tmp_path: Path, counting) -> None:
+    root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS})
+    index = rag.open_index(tmp_path / "index", embedder=counting, sentence_weight=0.0)
+    report = index.ingest(root, progress=False)
+    assert counting.texts == report.embedded == report.chunks and index.sentences.count() == 0
+    assert index.search(QUESTION, k=1) and index.sentences.count() == 0
