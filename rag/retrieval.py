@@ -175,7 +175,9 @@ def retrieve(
         ranked = distinct_first(ranked, document_of, ranking_scores)
 
     pool_ids = ranked[: 3 * k] if use_mmr else ranked[: k + SPARE]
-    chunks, vectors = store.get(pool_ids, embeddings=True)  # only chunks of documents the catalog holds now
+    # only chunks of documents the catalog holds now; their vectors when some similarity is unknown, or for MMR
+    need_vectors = use_mmr or any(c not in dense_scores for c in pool_ids)
+    chunks, vectors = store.get(pool_ids, embeddings=need_vectors)
     head = [c for c in pool_ids if c in chunks]
     head = mmr(head, ranking_scores, vectors, k, mmr_lambda) if use_mmr else head[:k]
     passages = []
