@@ -3,9 +3,11 @@
 Kept in the index folder's `sentences.sqlite`, one row per chunk id: its document, a hash of the title its
 sentences were embedded under, its own vector and the vectors of its title-prefixed sentences, each vector as
 int8 with its own scale (388 bytes for 384 dimensions; cosines within about 0.001 of float32). A search
-reads the rows of its candidates there and nothing from Chroma. Ingestion writes the rows of every chunk it
-embeds (replacing any older row); a chunk found without a row, or with one made under another title (an index
-built before sentence vectors, a replica that ingested nothing), gets it on first need. Each chunk's sentences
+reads its candidates' rows there instead of their vectors from Chroma. Ingestion writes the rows of every chunk
+it embeds when the ranking reads them (replacing any older row); a chunk found without a row, or with one made
+under another title (an index built before sentence vectors, a replica that ingested nothing), gets it on first
+need. Rows made by another embedding model are dropped on opening; a damaged file is replaced by an empty one;
+a busy or read-only file costs the rows' keeping, never a search. Each chunk's sentences
 are embedded in one call of their own, so its vectors do not depend on which chunks were embedded beside it
 (int8 quantisation scales with the batch; two ingest workers store the same rows).
 
@@ -15,7 +17,9 @@ fetch, rag.store.get). Rows of chunks since removed stay (a few KB each); `rag i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -29,6 +33,7 @@ from rag.embeddings import Embedder
 from rag.records import ChunkRecord
 
 FILE = "sentences.sqlite"
+log = logging.getLogger("rag")
 FORMAT = 2  # PRAGMA user_version of the file; rows of another format are dropped (they are made again)
 
 
@@ -58,6 +63,11 @@ def unpack(blob: bytes, n: int) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.int8, offset=4 * n).reshape(n, -1).astype(np.float32) * scales
 
 
+def _damaged(exc: sqlite3.Error) -> bool:
+    """Not a database, or a malformed one (not busy, read-only or out of space: those are OperationalError)."""
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+
+
 def title_hash(title: str) -> bytes:
     return hashlib.sha256(title.encode()).digest()[:8]
 
@@ -71,10 +81,10 @@ class SentenceVectors:
         self.lock = threading.Lock()
         try:
             self.db = self._open(reset)
-        except sqlite3.DatabaseError:  # not a database (a damaged or foreign file): derived data, made again
-            for path in (self.path, self.path.with_name(FILE + "-wal"), self.path.with_name(FILE + "-shm")):
-                path.unlink(missing_ok=True)
-            self.db = self._open(reset)
+        except sqlite3.DatabaseError as exc:
+            if not _damaged(exc):
+                raise
+            self.db = self._remake()
 
     def _open(self, reset: bool) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
@@ -86,23 +96,54 @@ class SentenceVectors:
                 db.execute(f"PRAGMA user_version = {FORMAT}")
             db.execute("CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, document TEXT, title BLOB, "
                        "vector BLOB, n INTEGER, sentences BLOB)")
-            if reset:  # emptied in place: another process may have the file open
-                db.execute("DELETE FROM chunks")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            model = db.execute("SELECT value FROM meta WHERE key = 'model'").fetchone()
+            if reset or model is None or model[0] != self.embedder.name:  # rows of another model: not these
+                db.execute("DELETE FROM chunks")  # emptied in place: another process may have the file open
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('model', ?)", (self.embedder.name,))
         except sqlite3.DatabaseError:
             db.close()
             raise
         return db
 
+    def _remake(self) -> sqlite3.Connection:
+        """A new, empty file in place of a damaged one (the rows are derived data: they are made again)."""
+        log.warning("%s is damaged: made again (sentence vectors are recomputed as searches need them)", self.path)
+        for path in (self.path, self.path.with_name(FILE + "-wal"), self.path.with_name(FILE + "-shm")):
+            path.unlink(missing_ok=True)
+        return self._open(False)
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        """After a failed read or write (called holding the lock): no transaction left open, a damaged file made
+        again; a busy or read-only file is left as it is (the rows are then made again, or not kept)."""
+        with contextlib.suppress(sqlite3.Error):
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+        if _damaged(exc):
+            self.db.close()
+            try:
+                self.db = self._remake()
+            except (OSError, sqlite3.Error) as again:  # cannot replace it (a read-only folder): keep rows in memory
+                log.warning("%s cannot be made again (%s): sentence vectors kept in memory", self.path, again)
+                self.path = Path(":memory:")
+                self.db = self._open(False)
+        else:
+            log.warning("sentence vectors not kept in %s: %s", self.path, exc)
+
     def add(self, chunks: list[ChunkRecord], vectors: np.ndarray) -> dict[str, Row]:
-        """Embed the chunks' sentences and store them with the chunks' own `vectors` (replacing older rows)."""
+        """Embed the chunks' sentences and store them with the chunks' own `vectors` (replacing older rows); the
+        rows are returned even when the file cannot take them (busy, read-only, damaged)."""
         made = [(c, pack(v), np.atleast_2d(self.embedder.embed(sentence_texts(c)))) for c, v in zip(chunks, vectors)]
         if made:
             with self.lock:
-                self.db.execute("BEGIN")
-                self.db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)", [
-                    (c.id, c.document, title_hash(c.title), vector, len(sentences), pack(sentences))
-                    for c, vector, sentences in made])
-                self.db.execute("COMMIT")
+                try:
+                    self.db.execute("BEGIN")
+                    self.db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)", [
+                        (c.id, c.document, title_hash(c.title), vector, len(sentences), pack(sentences))
+                        for c, vector, sentences in made])
+                    self.db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    self._failed(exc)
         return {c.id: Row(c.document, unpack(vector, 1)[0], unpack(pack(sentences), len(sentences)))
                 for c, vector, sentences in made}
 
@@ -111,10 +152,14 @@ class SentenceVectors:
         title, for the documents the index holds); the others are left out (see `add`)."""
         found: list[tuple] = []
         with self.lock:
-            for i in range(0, len(ids), 500):
-                part = ids[i:i + 500]
-                found += self.db.execute(f"SELECT * FROM chunks WHERE id IN ({','.join('?' * len(part))})",
-                                         part).fetchall()
+            try:
+                for i in range(0, len(ids), 500):
+                    part = ids[i:i + 500]
+                    found += self.db.execute(f"SELECT * FROM chunks WHERE id IN ({','.join('?' * len(part))})",
+                                             part).fetchall()
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                found = []
         current = {d: title_hash(t) for d, t in titles(sorted({r[1] for r in found})).items()}
         return {cid: Row(document, unpack(vector, 1)[0], unpack(blob, n))
                 for cid, document, title, vector, n, blob in found if current.get(document) == title}

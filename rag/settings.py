@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     fusion: Fusion = Field(
         "convex", description="How hybrid mode fuses the two sides: convex (dense_weight x min-max-normalised "
-        "cosine + the rest x normalised BM25; the best measured, see eval/README.md) or rrf (reciprocal rank "
+        "dense score + the rest x normalised BM25; the best measured, see eval/README.md) or rrf (reciprocal rank "
         "fusion).",
     )
     dense_weight: float = Field(0.5, ge=0, le=1, description="Weight of the dense side in convex fusion.")
@@ -85,7 +85,7 @@ class Settings(BaseSettings):
         "dense score (the rest: the passage as a whole); 0 scores passages as a whole only.")
     distinct_documents: bool = Field(
         True, description="Put the best passage of each document before any document's second (among the first "
-        "30 ranked).")
+        "30 ranked, while it scores at least half the top score).")
     mmr: bool = Field(False, description="Re-rank with maximal marginal relevance for diversity.")
     mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR trade-off: 1 is pure relevance.")
 

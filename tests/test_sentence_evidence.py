@@ -13,7 +13,7 @@ import pytest
 
 import rag
 from rag.chunking import sentence_spans
-from rag.sentence_vectors import FILE, sentence_texts
+from rag.sentence_vectors import FILE, SentenceVectors, sentence_texts
 from rag.settings import Settings
 
 HARBOUR = ("# Port Elms\n\nPort Elms grew around a fish market in the eighteenth century. The town hall was rebuilt "
@@ -157,3 +157,51 @@ def test_no_sentence_vectors_are_made_when_the_ranking_does_not_read_them(tmp_pa
     report = index.ingest(root, progress=False)
     assert counting.texts == report.embedded == report.chunks and index.sentences.count() == 0
     assert index.search(QUESTION, k=1) and index.sentences.count() == 0
+
+
+def test_a_busy_file_costs_the_rows_keeping_not_the_search(tmp_path: Path, embedder) -> None:
+    """Another process holds the write lock: the search still ranks with the rows it makes, keeps none, and the
+    next search after the lock is gone keeps them (no transaction left open)."""
+    root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS})
+    index = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
+    index.ingest(root, progress=False)
+    expected = [p.id for p in index.search(QUESTION, k=2)]
+    with index.sentences.lock:
+        index.sentences.db.execute("DELETE FROM chunks")
+        index.sentences.db.execute("PRAGMA busy_timeout = 100")
+    other = sqlite3.connect(tmp_path / "index" / FILE)
+    other.execute("BEGIN IMMEDIATE")
+    assert [p.id for p in index.search(QUESTION, k=2)] == expected
+    assert index.sentences.count() == 0 and not index.sentences.db.in_transaction
+    other.rollback()
+    other.close()
+    assert [p.id for p in index.search(QUESTION, k=2)] == expected
+    assert index.sentences.count() == 2
+
+
+def test_a_file_damaged_past_its_header_is_made_again_on_first_read(tmp_path: Path, embedder) -> None:
+    root = corpus(tmp_path, {f"note{n}.md": f"# Note {n}\n\n{HARBOUR.split(chr(10))[2]} Note {n}.\n" for n in range(60)}
+                  | {"otters.md": OTTERS})
+    index = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
+    index.ingest(root, progress=False)
+    expected = [p.id for p in index.search(QUESTION, k=2)]
+    index.sentences.close()
+    path = tmp_path / "index" / FILE
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    assert len(data) > 8192
+    data[4096:] = bytes(range(256)) * ((len(data) - 4096) // 256) + bytes(len(data) % 256)
+    path.write_bytes(bytes(data))
+    reopened = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
+    assert [p.id for p in reopened.search(QUESTION, k=2)] == expected
+    assert reopened.sentences.count() > 0
+
+
+def test_rows_of_another_embedding_model_are_dropped(tmp_path: Path, counting) -> None:
+    root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS})
+    index = rag.open_index(tmp_path / "index", embedder=counting)
+    index.ingest(root, progress=False)
+    assert index.sentences.count() == 2
+    counting.name = "another-model"
+    assert SentenceVectors(tmp_path / "index", counting).count() == 0
