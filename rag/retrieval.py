@@ -26,6 +26,7 @@ SPARE = 5  # ranked candidates fetched beyond k, in case some were removed (or a
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
+    from rag.records import ChunkRecord
     from rag.sentence_vectors import SentenceVectors
     from rag.store import Store
 
@@ -169,15 +170,20 @@ def retrieve(
     )
     if not ranked:
         return []
+    fetched: dict[str, ChunkRecord] = {}  # live chunks already read (for their documents), not read again
     if distinct and not use_mmr:
         missing = [c for c in ranked[:DISTINCT_WINDOW] if c not in document_of]
-        document_of.update({c: chunk.document for c, chunk in (store.get(missing)[0] if missing else {}).items()})
+        fetched = store.get(missing)[0] if missing else {}
+        document_of.update({c: chunk.document for c, chunk in fetched.items()})
         ranked = distinct_first(ranked, document_of, ranking_scores)
 
     pool_ids = ranked[: 3 * k] if use_mmr else ranked[: k + SPARE]
     # only chunks of documents the catalog holds now; their vectors when some similarity is unknown, or for MMR
-    need_vectors = use_mmr or any(c not in dense_scores for c in pool_ids)
-    chunks, vectors = store.get(pool_ids, embeddings=need_vectors)
+    if use_mmr or any(c not in dense_scores for c in pool_ids):
+        chunks, vectors = store.get(pool_ids, embeddings=True)
+    else:
+        unread = [c for c in pool_ids if c not in fetched]
+        chunks, vectors = {**{c: fetched[c] for c in pool_ids if c in fetched}, **store.get(unread)[0]}, {}
     head = [c for c in pool_ids if c in chunks]
     head = mmr(head, ranking_scores, vectors, k, mmr_lambda) if use_mmr else head[:k]
     passages = []

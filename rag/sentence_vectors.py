@@ -63,6 +63,11 @@ def unpack(blob: bytes, n: int) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.int8, offset=4 * n).reshape(n, -1).astype(np.float32) * scales
 
 
+def _row(document: str, vector: bytes, n: int, sentences: bytes) -> Row:
+    """A stored row, read back as float32 (what was kept is what is returned, written or read)."""
+    return Row(document, unpack(vector, 1)[0], unpack(sentences, n))
+
+
 def _damaged(exc: sqlite3.Error) -> bool:
     """Not a database, or a malformed one (not busy, read-only or out of space: those are OperationalError)."""
     return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
@@ -133,19 +138,20 @@ class SentenceVectors:
     def add(self, chunks: list[ChunkRecord], vectors: np.ndarray) -> dict[str, Row]:
         """Embed the chunks' sentences and store them with the chunks' own `vectors` (replacing older rows); the
         rows are returned even when the file cannot take them (busy, read-only, damaged)."""
-        made = [(c, pack(v), np.atleast_2d(self.embedder.embed(sentence_texts(c)))) for c, v in zip(chunks, vectors)]
-        if made:
+        records = []
+        for chunk, vector in zip(chunks, vectors):
+            texts = sentence_texts(chunk)
+            records.append((chunk.id, chunk.document, title_hash(chunk.title), pack(vector), len(texts),
+                            pack(self.embedder.embed(texts))))
+        if records:
             with self.lock:
                 try:
                     self.db.execute("BEGIN")
-                    self.db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)", [
-                        (c.id, c.document, title_hash(c.title), vector, len(sentences), pack(sentences))
-                        for c, vector, sentences in made])
+                    self.db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)", records)
                     self.db.execute("COMMIT")
                 except sqlite3.Error as exc:
                     self._failed(exc)
-        return {c.id: Row(c.document, unpack(vector, 1)[0], unpack(pack(sentences), len(sentences)))
-                for c, vector, sentences in made}
+        return {cid: _row(document, vector, n, blob) for cid, document, _, vector, n, blob in records}
 
     def rows(self, ids: list[str], titles: Callable[[list[str]], dict[str, str]]) -> dict[str, Row]:
         """The rows of these chunk ids made under their document's current title (`titles`: document ids ->
@@ -161,7 +167,7 @@ class SentenceVectors:
                 self._failed(exc)
                 found = []
         current = {d: title_hash(t) for d, t in titles(sorted({r[1] for r in found})).items()}
-        return {cid: Row(document, unpack(vector, 1)[0], unpack(blob, n))
+        return {cid: _row(document, vector, n, blob)
                 for cid, document, title, vector, n, blob in found if current.get(document) == title}
 
     def count(self) -> int:

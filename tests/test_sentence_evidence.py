@@ -33,6 +33,14 @@ def corpus(tmp_path: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def dense_ranked(tmp_path: Path, embedder, files: dict[str, str] | None = None) -> tuple[rag.Index, list[str]]:
+    """An index of `files` (the harbour and otters passages by default) ranked by its dense side alone, and the
+    ids of its top 2 for QUESTION."""
+    index = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
+    index.ingest(corpus(tmp_path, files or {"harbour.md": HARBOUR, "otters.md": OTTERS}), progress=False)
+    return index, [p.id for p in index.search(QUESTION, k=2)]
+
+
 def test_ingestion_stores_each_chunks_sentence_vectors_once(tmp_path: Path, counting) -> None:
     root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS})
     index = rag.open_index(tmp_path / "index", embedder=counting)
@@ -124,10 +132,7 @@ def test_the_defaults_are_the_measured_ones(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_rows_of_an_older_format_are_dropped_and_made_again(tmp_path: Path, embedder) -> None:
-    root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS})
-    index = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
-    index.ingest(root, progress=False)
-    expected = [p.id for p in index.search(QUESTION, k=2)]
+    index, expected = dense_ranked(tmp_path, embedder)
     index.sentences.close()
     with sqlite3.connect(tmp_path / "index" / FILE) as db:  # float16 rows of the first format, under version 0
         db.execute("UPDATE chunks SET sentences = zeroblob(length(sentences)), vector = zeroblob(length(vector))")
@@ -138,10 +143,7 @@ def test_rows_of_an_older_format_are_dropped_and_made_again(tmp_path: Path, embe
 
 
 def test_a_damaged_sentence_file_is_made_again(tmp_path: Path, embedder) -> None:
-    root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS})
-    index = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
-    index.ingest(root, progress=False)
-    expected = [p.id for p in index.search(QUESTION, k=2)]
+    index, expected = dense_ranked(tmp_path, embedder)
     index.sentences.close()
     for name in (FILE, FILE + "-wal", FILE + "-shm"):
         (tmp_path / "index" / name).unlink(missing_ok=True)
@@ -162,10 +164,7 @@ def test_no_sentence_vectors_are_made_when_the_ranking_does_not_read_them(tmp_pa
 def test_a_busy_file_costs_the_rows_keeping_not_the_search(tmp_path: Path, embedder) -> None:
     """Another process holds the write lock: the search still ranks with the rows it makes, keeps none, and the
     next search after the lock is gone keeps them (no transaction left open)."""
-    root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS})
-    index = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
-    index.ingest(root, progress=False)
-    expected = [p.id for p in index.search(QUESTION, k=2)]
+    index, expected = dense_ranked(tmp_path, embedder)
     with index.sentences.lock:
         index.sentences.db.execute("DELETE FROM chunks")
         index.sentences.db.execute("PRAGMA busy_timeout = 100")
@@ -180,11 +179,8 @@ def test_a_busy_file_costs_the_rows_keeping_not_the_search(tmp_path: Path, embed
 
 
 def test_a_file_damaged_past_its_header_is_made_again_on_first_read(tmp_path: Path, embedder) -> None:
-    root = corpus(tmp_path, {f"note{n}.md": f"# Note {n}\n\n{HARBOUR.split(chr(10))[2]} Note {n}.\n" for n in range(60)}
-                  | {"otters.md": OTTERS})
-    index = rag.open_index(tmp_path / "index", embedder=embedder, dense_weight=1.0)
-    index.ingest(root, progress=False)
-    expected = [p.id for p in index.search(QUESTION, k=2)]
+    notes = {f"note{n}.md": f"# Note {n}\n\n{HARBOUR.split(chr(10))[2]} Note {n}.\n" for n in range(60)}
+    index, expected = dense_ranked(tmp_path, embedder, notes | {"otters.md": OTTERS})
     index.sentences.close()
     path = tmp_path / "index" / FILE
     with sqlite3.connect(path) as db:
