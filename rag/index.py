@@ -45,6 +45,7 @@ class Index:
         self.sentence_vectors = VectorCache()  # embeddings of questions and passage sentences, shared by all asks
         self.store = Store(self.settings, self.embedder.name, rebuild=rebuild)
         self.sentences = SentenceVectors(self.store.folder, self.embedder, reset=rebuild)
+        self.store.on_removed = self.sentences.forget  # a removed or replaced chunk's row goes with it
         self.answerer = Answerer(self.search, self.embedder, self.settings, self.documents, self.sentence_vectors,
                                  known=self.store.lexical.holds)
 

@@ -12,7 +12,8 @@ are embedded in one call of their own, so its vectors do not depend on which chu
 (int8 quantisation scales with the batch; two ingest workers store the same rows).
 
 Not here: how the vectors rank passages (rag.retrieval), whether a chunk is still live (the caller's final
-fetch, rag.store.get). Rows of chunks since removed stay (a few KB each); `rag ingest --rebuild` starts afresh.
+fetch, rag.store.get). A chunk removed by this process's writes loses its row (`forget`, told by the store); one
+removed by another process sharing the Chroma server keeps its row here (a few KB) until `rag ingest --rebuild`.
 """
 
 from __future__ import annotations
@@ -169,6 +170,18 @@ class SentenceVectors:
         current = {d: title_hash(t) for d, t in titles(sorted({r[1] for r in found})).items()}
         return {cid: _row(document, vector, n, blob)
                 for cid, document, title, vector, n, blob in found if current.get(document) == title}
+
+    def forget(self, ids: list[str]) -> None:
+        """Delete the rows of these chunk ids (removed from the index); a file that cannot take it keeps them."""
+        with self.lock:
+            try:
+                self.db.execute("BEGIN")
+                for i in range(0, len(ids), 500):
+                    part = ids[i:i + 500]
+                    self.db.execute(f"DELETE FROM chunks WHERE id IN ({','.join('?' * len(part))})", part)
+                self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._failed(exc)
 
     def count(self) -> int:
         with self.lock:

@@ -27,6 +27,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,6 +62,7 @@ class Store:
         self.embedding_model = embedding_model
         self.lock = threading.RLock()
         self.repaired: list[str] = []  # documents repaired since the last ingestion report took them
+        self.on_removed: Callable[[list[str]], None] | None = None  # told the chunk ids each write() deleted
         self.dense = Dense(settings, embedding_model, rebuild=rebuild)
         self.local = Local(self.folder)
         self.catalog, self.lexical = self.local.catalog, self.local.lexical
@@ -87,11 +89,14 @@ class Store:
             old = set(self.lexical.ids_of(ids))  # what the catalog holds of them (kept equal to Chroma's)
             if chunks:
                 self.dense.upsert_chunks(chunks, np.concatenate([v for _, _, v in documents]))
-            self.dense.delete_chunks(sorted(old - {c.id for c in chunks}))
+            gone = sorted(old - {c.id for c in chunks})
+            self.dense.delete_chunks(gone)
             records = [self._stamped(r, new_version=True) for r, _, _ in documents]
             tombstones = [self._stamped(DocRecord(d, deleted=True), new_version=True) for d in removals]
             self.dense.put_catalog(records + tombstones)
             self.local.commit(ids, chunks, records, list(removals))
+            if gone and self.on_removed is not None:
+                self.on_removed(gone)
 
     def touch(self, records: list[DocRecord]) -> None:
         """Record new file sizes/mtimes of unchanged documents (no chunk changes, no journal needed)."""

@@ -201,3 +201,30 @@ def test_rows_of_another_embedding_model_are_dropped(tmp_path: Path, counting) -
     assert index.sentences.count() == 2
     counting.name = "another-model"
     assert SentenceVectors(tmp_path / "index", counting).count() == 0
+
+
+def test_changed_and_removed_documents_leave_no_rows_behind(tmp_path: Path, embedder) -> None:
+    """The rows are the live chunks', after an edit, a removal through the API and a file deleted from the corpus
+    (the file would otherwise grow by a row per chunk ever replaced)."""
+    owls = "# Owls\n\nOwls turn their heads up to 270 degrees because they cannot move their eyes.\n"
+    root = corpus(tmp_path, {"harbour.md": HARBOUR, "otters.md": OTTERS, "owls.md": owls})
+    index = rag.open_index(tmp_path / "index", embedder=embedder)
+    index.ingest(root, progress=False)
+
+    def rows_are_the_live_chunks() -> None:
+        live = set(index.store.lexical.ids_of(["harbour.md", "otters.md", "owls.md"]))
+        with sqlite3.connect(tmp_path / "index" / FILE) as db:
+            assert {r[0] for r in db.execute("SELECT id FROM chunks")} == live
+        assert index.sentences.count() == index.store.count() == len(live)
+
+    rows_are_the_live_chunks()
+    (root / "harbour.md").write_text(HARBOUR.replace("twice a day", "three times a day"))
+    assert index.ingest(root, progress=False).updated == ["harbour.md"]
+    rows_are_the_live_chunks()
+    assert index.remove("otters.md")
+    rows_are_the_live_chunks()
+    (root / "owls.md").unlink()
+    report = index.ingest(root, progress=False)  # owls.md is gone; otters.md, still in the folder, comes back
+    assert report.removed == ["owls.md"] and report.added == ["otters.md"]
+    rows_are_the_live_chunks()
+    assert {p.document for p in index.search(QUESTION, k=3)} == {"harbour.md", "otters.md"}
