@@ -5,9 +5,11 @@ detail the corpus lacks) usually change one thing in a sentence of the text. Thr
 
     missing_terms(question, passages)    a name or figure of the question that no passage mentions
                                           ("Who led Issacs troops ...?" when no passage has "Issacs"), and, given
-                                          the corpus's vocabulary, that the whole corpus lacks; an
-                                          abbreviation (TV, MVP, WWII) or a name one typo away from a passage
-                                          word ("Carslbad" / "Carlsbad") does not count
+                                          the corpus's vocabulary, that neither the passages' own documents nor
+                                          any chunk beside the question's other names holds; an abbreviation
+                                          (TV, MVP, WWII), a name one typo away from a passage word ("Carslbad" /
+                                          "Carlsbad"), written with another dash, or as one word ("Superbowl")
+                                          does not count
     lost_negation(question, sentences)   the question asks about what is NOT so, the closest sentences say nothing
                                           negative ("What is usually not stated using big O?")
     flipped_word(question, sentence)     the closest sentence has the opposite of a question word, by prefix
@@ -40,25 +42,36 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
+_UNDECOMPOSED = str.maketrans({  # letters NFKD leaves whole, and dashes: "Skłodowska" / "Sklodowska", "–" / "-"
+    "ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i", "’": "'",
+    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-",
+})
+
+
 def fold(text: str) -> str:
-    """Lower case without accents: "Hervé" and "Herve" match."""
+    """Lower case without accents, one kind of dash: "Hervé" and "Herve", "Polish–Lithuanian" and
+    "Polish-Lithuanian" match."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_UNDECOMPOSED)
 
 
-Known = Callable[[str, list[str]], bool]  # (word, the question's other names) -> held by one chunk of the corpus
+Known = Callable[[str, list[str], list[str]], bool]  # (word, the question's other names, the passages'
+# documents) -> held by a chunk of those documents, or by one chunk of the corpus with one of those names
 
 
 def missing_terms(question: str, passages: Iterable[Passage], known: Known | None = None) -> list[str]:
     """The names (capitalised words past the question's first) and figures of `question` that no passage
     mentions, compared without case or accents, and by their stem for long words (all but the last 3 letters).
-    With `known` (whether some chunk of the corpus holds the word together with one of the question's other names
-    and figures, or at all when it has none), only those the corpus does not hold so: a name held elsewhere with
-    the question's other names usually means retrieval found part of the evidence (a multi-hop question's bridge
-    fact, a season year an article states once); a name held only far from them ("Cup" in "Who won the 2018
-    FIFA World Cup?", in a corpus of software manuals) still refuses."""
+    With `known` (whether some chunk of the passages' documents holds the word, or some chunk of the corpus
+    holds it together with one of the question's other names and figures, or at all when it has none), only
+    those the corpus does not hold so: a name held elsewhere in the passages' own documents (a season year an
+    article states once, in its first paragraph) or with the question's other names (a multi-hop question's
+    bridge fact) usually means retrieval found part of the evidence; a name held only far from them ("Cup" in
+    "Who won the 2018 FIFA World Cup?", in a corpus of software manuals) still refuses."""
+    passages = list(passages)
     text = fold(" ".join(p.text for p in passages))
-    words: set[str] | None = None
+    documents = sorted({p.document for p in passages})
+    words: _Words | None = None
     names = []
     for position, word in enumerate(_TERM.findall(question)):
         bare = re.sub(r"['’]s?$", "", word).strip(".,")
@@ -68,19 +81,44 @@ def missing_terms(question: str, passages: Iterable[Passage], known: Known | Non
     missing = []
     for word, bare, figure in names:
         key = fold(bare)
-        stem = key if figure else key[:max(5, len(key) - 3)]  # "Ukrainian" is found in "Ukraine", "Normans" in "Norman"
-        if figure and word.endswith("0") and re.search(rf"\b{re.escape(word)}['’]?s\b", question):
-            stem = key[:-1]  # a decade ("the 1880s") is any of its years
-        if stem in text or stem.replace(",", "") in text or (not figure and _ABBREVIATION.match(bare)):
-            continue
-        if not figure and len(key) >= _TYPO_MIN:
-            words = words if words is not None else set(re.findall(r"\w+", text))
-            if any(_one_edit(key, w) for w in words if abs(len(w) - len(key)) <= 1):
-                continue  # a typo of a passage word
-        if known is not None and known(bare, [b for _, b, _ in names if b != bare]):
+        if figure:
+            stem = key[:-1] if word.endswith("0") and re.search(rf"\b{re.escape(word)}['’]?s\b", question) else key
+            if stem in text or stem.replace(",", "") in text:  # a decade ("the 1880s") is any of its years
+                continue
+        else:
+            words = words if words is not None else _Words(text)
+            if _ABBREVIATION.match(bare) or words.has(key):
+                continue
+        if known is not None and known(bare, [b for _, b, _ in names if b != bare], documents):
             continue
         missing.append(bare)
     return list(dict.fromkeys(missing))
+
+
+class _Words:
+    """The folded passage text, for finding a name in it: by its stem (all but the last 3 letters of a long word:
+    "Ukrainian" is found in "Ukraine", "Normans" in "Norman"), as a typo one edit from a passage word, hyphenated
+    ones whole ("Carslbad" / "Carlsbad", "Merceds-Benz" / "Mercedes-Benz"), or as two neighbouring passage words
+    written as one ("Superbowl"). A hyphenated name is not found by its parts apart ("Colorado-Mexico" is not in
+    a text about Colorado and about Mexico)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._words: list[str] | None = None
+
+    def has(self, key: str) -> bool:
+        if key[:max(5, len(key) - 3)] in self.text:
+            return True
+        if self._words is None:
+            self._words = re.findall(r"\w+", self.text)
+            self._set = set(self._words) | set(re.findall(r"\w+(?:-\w+)+", self.text))
+            self._pairs = {a + b for a, b in zip(self._words, self._words[1:])}
+        parts = key.split("-")
+        for word in self._set:
+            if abs(len(word) - len(key)) <= 1 and word.count("-") == len(parts) - 1 and all(
+                    a == b or len(a) >= _TYPO_MIN and _one_edit(a, b) for a, b in zip(parts, word.split("-"))):
+                return True  # a typo in a long part (not "NQ-complete" for "NP-complete")
+        return key in self._pairs
 
 
 def _one_edit(a: str, b: str) -> bool:

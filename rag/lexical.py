@@ -180,19 +180,27 @@ class LexicalIndex:
         found = [(searcher.doc(address)["id"][0], float(score)) for score, address in hits if score > 0]
         return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:k]  # equal scores in id order, in any build
 
-    def holds(self, term: str, with_any: Collection[str] = ()) -> bool:
-        """Whether some chunk of the last commit holds `term` as one indexed word (stemmed, as searches see it),
-        together with one word of `with_any` when any of them is a word the index keeps. A term the index would
+    def holds(self, term: str, with_any: Collection[str] = (), documents: Collection[str] = ()) -> bool:
+        """Whether some chunk of the last commit holds `term` as one indexed word (stemmed, as searches see it):
+        a chunk of one of `documents`, or any chunk together with one word of `with_any` when any of them is a
+        word the index keeps. A term the index would
         split or drop ("Russian-Belarusian", "1,000", "O'Neil", one letter, a stopword) is not held: word order
         is not indexed, so its parts found apart would not show the term."""
         token = _one_token(term)
         if token is None:
             return False
         searcher = self._index.searcher()
+        schema = self._schema
+        if documents:
+            q = tantivy.Query.boolean_query([
+                (tantivy.Occur.Must, tantivy.Query.term_query(schema, "body", token)),
+                (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "doc", list(documents))),
+            ])
+            if searcher.search(q, 1, count=True).count:
+                return True
         others = {t for t in map(_one_token, with_any) if t is not None and t != token}
         if not others:
             return searcher.doc_freq("body", token) > 0
-        schema = self._schema
         q = tantivy.Query.boolean_query([
             (tantivy.Occur.Must, tantivy.Query.term_query(schema, "body", token)),
             (tantivy.Occur.Must, tantivy.Query.boolean_query(
