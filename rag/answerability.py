@@ -5,8 +5,8 @@ detail the corpus lacks) usually change one thing in a sentence of the text. Thr
 
     missing_terms(question, passages)    a name or figure of the question that no passage mentions
                                           ("Who led Issacs troops ...?" when no passage has "Issacs"), and, given
-                                          the corpus's vocabulary, that neither the passages' own documents nor
-                                          any chunk beside the question's other names holds; an abbreviation
+                                          the corpus's vocabulary, that no chunk beside the question's other
+                                          names holds (nor, for a figure, the passages' own documents); an abbreviation
                                           (TV, MVP, WWII), a name one typo away from a passage word ("Carslbad" /
                                           "Carlsbad"), written with another dash, or as one word ("Superbowl")
                                           does not count
@@ -55,19 +55,20 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_UNDECOMPOSED)
 
 
-Known = Callable[[str, list[str], list[str]], bool]  # (word, the question's other names, the passages'
-# documents) -> held by a chunk of those documents, or by one chunk of the corpus with one of those names
+Known = Callable[[str, list[str], list[str]], bool]  # (word, the question's other names, documents) -> held by
+# a chunk of those documents, or by one chunk of the corpus with one of those names
 
 
 def missing_terms(question: str, passages: Iterable[Passage], known: Known | None = None) -> list[str]:
     """The names (capitalised words past the question's first) and figures of `question` that no passage
     mentions, compared without case or accents, and by their stem for long words (all but the last 3 letters).
-    With `known` (whether some chunk of the passages' documents holds the word, or some chunk of the corpus
-    holds it together with one of the question's other names and figures, or at all when it has none), only
-    those the corpus does not hold so: a name held elsewhere in the passages' own documents (a season year an
-    article states once, in its first paragraph) or with the question's other names (a multi-hop question's
-    bridge fact) usually means retrieval found part of the evidence; a name held only far from them ("Cup" in
-    "Who won the 2018 FIFA World Cup?", in a corpus of software manuals) still refuses."""
+    With `known` (whether some chunk of the corpus holds the word together with one of the question's other
+    names and figures, or at all when it has none; for a figure, also whether some chunk of the passages' own
+    documents holds it), only those the corpus does not hold so: a name held with the question's other names
+    (a multi-hop question's bridge fact) or a figure held by the passages' documents (a season year an article
+    states once, in its first paragraph) usually means retrieval found part of the evidence; a name held only
+    far from them ("Cup" in "Who won the 2018 FIFA World Cup?", in a corpus of software manuals, even in a
+    retrieved manual) still refuses."""
     passages = list(passages)
     text = fold(" ".join(p.text for p in passages))
     documents = sorted({p.document for p in passages})
@@ -89,7 +90,7 @@ def missing_terms(question: str, passages: Iterable[Passage], known: Known | Non
             words = words if words is not None else _Words(text)
             if _ABBREVIATION.match(bare) or words.has(key):
                 continue
-        if known is not None and known(bare, [b for _, b, _ in names if b != bare], documents):
+        if known is not None and known(bare, [b for _, b, _ in names if b != bare], documents if figure else []):
             continue
         missing.append(bare)
     return list(dict.fromkeys(missing))
