@@ -6,7 +6,10 @@
   answerable ones), the first 1,000 of them: the issue's held-out set;
 - `squad-dev.jsonl`: 1,000 questions drawn (random.Random(15), kept in file order) from the first half of the
   answerable questions that are not held out: the only questions the fusion was tuned on;
-- HotpotQA (`hotpotqa-dev-500`, 500 questions) is not split: nothing is tuned on it, all 500 are held out.
+- HotpotQA (`hotpotqa-dev-500`, 500 questions) is not split: nothing is tuned on it, all 500 are held out;
+- `squad-fresh.jsonl`: the offline answerer's fresh held-out sample (issue 10, declared 2026-11-26): 1,000
+  questions drawn (random.Random(20261126), in draw order) from those past the first 1,500 of the file (the
+  answerer's earlier held-out set and dev split) and in neither file above.
 """
 
 from __future__ import annotations
@@ -34,14 +37,22 @@ def splits(questions: list[dict]) -> tuple[list[dict], list[dict]]:
     return heldout, [q for i, q in enumerate(first_half) if i in picked]
 
 
+def fresh(questions: list[dict], taken: list[dict]) -> list[dict]:
+    """The answerer's fresh held-out sample, as the module docstring says."""
+    used = {q["id"] for q in taken}
+    return random.Random(20261126).sample([q for q in questions[1500:] if q["id"] not in used], 1000)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, required=True, help="folder for the question files (outside the repository)")
     args = p.parse_args(argv)
-    heldout, dev = splits(read_jsonl(data_dir() / "squad-v1.1-dev" / "questions.jsonl"))
+    questions = read_jsonl(data_dir() / "squad-v1.1-dev" / "questions.jsonl")
+    heldout, dev = splits(questions)
     assert not {q["id"] for q in heldout} & {q["id"] for q in dev}
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, rows in (("squad-heldout", heldout), ("squad-dev", dev)):
+    sets = (("squad-heldout", heldout), ("squad-dev", dev), ("squad-fresh", fresh(questions, heldout + dev)))
+    for name, rows in sets:
         with (args.out / f"{name}.jsonl").open("w", encoding="utf-8") as f:
             f.writelines(json.dumps(q) + "\n" for q in rows)
         print(f"{args.out / name}.jsonl: {len(rows)} questions")
