@@ -30,6 +30,9 @@ from rag.types import Passage
 
 _TERM = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d")
 _WORD = re.compile(r"[a-z][a-z'’-]+")
+_PLAIN = re.compile(r"\w+")
+_HYPHENATED = re.compile(r"\b\w+(?:-\w+)+")
+_SPACED_PAIR = re.compile(r"\b(\w+) +(?=(\w+))")  # two words with only spaces between them
 _ABBREVIATION = re.compile(r"^[A-Z][A-Z0-9]{1,5}s?$")  # TV, MVP, QB, WWII, NFL: passages may spell them out
 _TYPO_MIN = 5  # names this long or longer match a passage word one edit away
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|cannot|without|neither)\b|n['’]t\b", re.I)
@@ -98,27 +101,29 @@ def missing_terms(question: str, passages: Iterable[Passage], known: Known | Non
 
 class _Words:
     """The folded passage text, for finding a name in it: by its stem (all but the last 3 letters of a long word:
-    "Ukrainian" is found in "Ukraine", "Normans" in "Norman"), as a typo one edit from a passage word, hyphenated
-    ones whole ("Carslbad" / "Carlsbad", "Merceds-Benz" / "Mercedes-Benz"), or as two neighbouring passage words
-    written as one ("Superbowl"). A hyphenated name is not found by its parts apart ("Colorado-Mexico" is not in
-    a text about Colorado and about Mexico)."""
+    "Ukrainian" is found in "Ukraine", "Normans" in "Norman"), as one typo (one edit) in a word of 5 letters or
+    more, hyphenated words whole ("Carslbad" / "Carlsbad", "Merceds-Benz" / "Mercedes-Benz"), or as two passage
+    words next to each other, with only spaces between them, written as one ("Superbowl"). A hyphenated name is
+    not found by its parts apart ("Colorado-Mexico" is not in a text about Colorado and about Mexico)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._words: list[str] | None = None
+        self._by_shape: dict[tuple[int, int], list[str]] | None = None
 
     def has(self, key: str) -> bool:
         if key[:max(5, len(key) - 3)] in self.text:
             return True
-        if self._words is None:
-            self._words = re.findall(r"\w+", self.text)
-            self._set = set(self._words) | set(re.findall(r"\w+(?:-\w+)+", self.text))
-            self._pairs = {a + b for a, b in zip(self._words, self._words[1:])}
+        if self._by_shape is None:  # the words by (length, dashes), and the two-word compounds
+            self._by_shape = {}
+            for word in set(_PLAIN.findall(self.text)) | set(_HYPHENATED.findall(self.text)):
+                self._by_shape.setdefault((len(word), word.count("-")), []).append(word)
+            self._pairs = {m.group(1) + m.group(2) for m in _SPACED_PAIR.finditer(self.text)}
         parts = key.split("-")
-        for word in self._set:
-            if abs(len(word) - len(key)) <= 1 and word.count("-") == len(parts) - 1 and all(
-                    a == b or len(a) >= _TYPO_MIN and _one_edit(a, b) for a, b in zip(parts, word.split("-"))):
-                return True  # a typo in a long part (not "NQ-complete" for "NP-complete")
+        for size in (len(key) - 1, len(key), len(key) + 1):
+            for word in self._by_shape.get((size, len(parts) - 1), ()):
+                differ = [(a, b) for a, b in zip(parts, word.split("-")) if a != b]
+                if len(differ) == 1 and len(differ[0][0]) >= _TYPO_MIN and _one_edit(*differ[0]):
+                    return True  # one typo in one long part (not "NQ-complete" for "NP-complete")
         return key in self._pairs
 
 

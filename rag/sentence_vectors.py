@@ -12,8 +12,12 @@ are embedded in one call of their own, so its vectors do not depend on which chu
 (int8 quantisation scales with the batch; two ingest workers store the same rows).
 
 Not here: how the vectors rank passages (rag.retrieval), whether a chunk is still live (the caller's final
-fetch, rag.store.get). A chunk removed by this process's writes loses its row (`forget`, told by the store); one
-removed by another process sharing the Chroma server keeps its row here (a few KB) until `rag ingest --rebuild`.
+fetch, rag.store.get). A chunk that this process's `Store.write` removes loses its row (`forget`, told by the
+store). A few rows of removed chunks can stay, a few KB each, until `rag ingest --rebuild`:
+- a chunk removed by another process sharing the Chroma server;
+- a chunk undone by the store's recovery after a kill, or removed just before a kill;
+- a chunk a concurrent search was making a row for as it was removed;
+- a removal while another process held the file's write lock.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from rag.records import ChunkRecord
 FILE = "sentences.sqlite"
 log = logging.getLogger("rag")
 FORMAT = 2  # PRAGMA user_version of the file; rows of another format are dropped (they are made again)
+BUSY_WAIT_MS = 30_000  # how long a write waits for another process's write
+FORGET_WAIT_MS = 200  # ... when deleting rows, inside the store's write (searches wait on that)
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,7 @@ class SentenceVectors:
             self.db = self._remake()
 
     def _open(self, reset: bool) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=BUSY_WAIT_MS / 1000, check_same_thread=False, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -172,9 +178,11 @@ class SentenceVectors:
                 for cid, document, title, vector, n, blob in found if current.get(document) == title}
 
     def forget(self, ids: list[str]) -> None:
-        """Delete the rows of these chunk ids (removed from the index); a file that cannot take it keeps them."""
+        """Delete the rows of these chunk ids (removed from the index). It waits at most FORGET_WAIT_MS for a file
+        another process is writing (the caller holds the store's lock); a file that cannot take it keeps them."""
         with self.lock:
             try:
+                self.db.execute(f"PRAGMA busy_timeout = {FORGET_WAIT_MS}")
                 self.db.execute("BEGIN")
                 for i in range(0, len(ids), 500):
                     part = ids[i:i + 500]
@@ -182,6 +190,9 @@ class SentenceVectors:
                 self.db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._failed(exc)
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_MS}")
 
     def count(self) -> int:
         with self.lock:

@@ -23,6 +23,7 @@ Chroma, and never wait for a write.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -38,6 +39,8 @@ from rag.local import Local, matches
 from rag.records import ChunkRecord, DocRecord
 from rag.replica import Replica
 from rag.settings import Settings
+
+log = logging.getLogger("rag")
 
 FILTER_EXACT_MAX = 20_000  # a document filter over at most this many chunks is scored exactly, here
 
@@ -96,7 +99,10 @@ class Store:
             self.dense.put_catalog(records + tombstones)
             self.local.commit(ids, chunks, records, list(removals))
             if gone and self.on_removed is not None:
-                self.on_removed(gone)
+                try:
+                    self.on_removed(gone)
+                except Exception as exc:  # derived data (sentence rows): never fails a committed write
+                    log.warning("after removing %d chunks: %s", len(gone), exc)
 
     def touch(self, records: list[DocRecord]) -> None:
         """Record new file sizes/mtimes of unchanged documents (no chunk changes, no journal needed)."""

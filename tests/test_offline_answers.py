@@ -76,6 +76,11 @@ def test_names_written_otherwise_than_in_the_passages_are_found() -> None:
         assert answerability.missing_terms(question, passages) == [], question
     assert answerability.missing_terms("Which problems are NQ-complete?", passages) == ["NQ-complete"]
     assert answerability.missing_terms("Where is the Colorado-Mexico border?", passages) == ["Colorado-Mexico"]
+    assert answerability.missing_terms("Where is the Polihs-Lithuanain institute?", passages) == \
+        ["Polihs-Lithuanain"]  # one typo in each part: two typos
+    short = [passage("The factory in Lodz made cloth. It sold to the Super. Bowl makers came too.")]
+    assert answerability.missing_terms("What did the factory in Łódź make?", short) == []  # too short for a typo
+    assert answerability.missing_terms("Who won the Superbowl?", short) == ["Superbowl"]  # a full stop between
 
 
 def test_lost_negation_and_flipped_words() -> None:

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from rag import chunking, docx_text, html_text, jsonl_corpus, parsers, pdf_text, textclean
+import rag
+from rag import answerability, chunking, docx_text, html_text, jsonl_corpus, parsers, pdf_text, textclean
 from rag.web import examples
 
 MB = 1_000_000
@@ -40,7 +41,8 @@ PATHOLOGICAL = {
 
 def _patterns() -> list[tuple[str, re.Pattern[str] | re.Pattern[bytes]]]:
     found = []
-    for module in (textclean, html_text, pdf_text, docx_text, parsers, jsonl_corpus, chunking, examples):
+    for module in (textclean, html_text, pdf_text, docx_text, parsers, jsonl_corpus, chunking, examples,
+                   answerability):
         for name, value in vars(module).items():
             if isinstance(value, re.Pattern):
                 found.append((f"{module.__name__.split('.')[-1]}.{name}", value))
@@ -71,6 +73,8 @@ def test_public_text_functions_are_fast(label: str) -> None:
     jsonl_corpus.split_trailer(text)
     jsonl_corpus.pick_title("", text, "x")
     examples.topic_of(text[:5000])
+    passages = [rag.Passage("p", "d", "D", None, text, 0, len(text), 1.0)]  # a name it lacks: every matching rule
+    answerability.missing_terms("Did Zzyzxq-Qwertyu or Xyzzyplugh meet in 1887?", passages)
     assert time.perf_counter() - start < 3.0
 
 

@@ -7,6 +7,7 @@ ingestion (rag.sentence_vectors); the best passage of each document comes before
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,23 @@ def test_changed_and_removed_documents_leave_no_rows_behind(tmp_path: Path, embe
     assert report.removed == ["owls.md"] and report.added == ["otters.md"]
     rows_are_the_live_chunks()
     assert {p.document for p in index.search(QUESTION, k=3)} == {"harbour.md", "otters.md"}
+
+
+def test_a_busy_file_does_not_hold_up_a_removal(tmp_path: Path, embedder, caplog) -> None:
+    """Another process holds the sentence file's write lock: removing a document waits a moment, not 30 s, keeps
+    the stale row, and searches go on; a hook that fails never fails the committed write."""
+    index, _ = dense_ranked(tmp_path, embedder)
+    other = sqlite3.connect(tmp_path / "index" / FILE)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.perf_counter()
+        assert index.remove("otters.md")
+        assert time.perf_counter() - started < 10  # a bounded wait (it was 30 s), not a speed target
+        assert [p.document for p in index.search(QUESTION, k=2)] == ["harbour.md"]
+    finally:
+        other.rollback()
+        other.close()
+    assert index.sentences.count() == 2 and not index.sentences.db.in_transaction  # the row is kept, not lost
+    index.store.on_removed = lambda ids: 1 / 0
+    assert index.remove("harbour.md") and index.store.count() == 0
+    assert "after removing" in caplog.text
