@@ -68,8 +68,8 @@ def missing_terms(question: str, passages: Iterable[Passage], known: Known | Non
     With `known` (whether some chunk of the corpus holds the word together with one of the question's other
     names and figures, or at all when it has none; for a figure, also whether some chunk of the passages' own
     documents holds it), only those the corpus does not hold so: a name held with the question's other names
-    (a multi-hop question's bridge fact) or a figure held by the passages' documents (a season year an article
-    states once, in its first paragraph) usually means retrieval found part of the evidence; a name held only
+    (a multi-hop question's bridge fact) or a figure held by the passages' documents (a season year a long
+    document states once, in its first chunk) usually means retrieval found part of the evidence; a name held only
     far from them ("Cup" in "Who won the 2018 FIFA World Cup?", in a corpus of software manuals, even in a
     retrieved manual) still refuses."""
     passages = list(passages)
