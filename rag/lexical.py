@@ -183,9 +183,9 @@ class LexicalIndex:
     def holds(self, term: str, with_any: Collection[str] = (), documents: Collection[str] = ()) -> bool:
         """Whether some chunk of the last commit holds `term` as one indexed word (stemmed, as searches see it):
         a chunk of one of `documents`, or any chunk together with one word of `with_any` when any of them is a
-        word the index keeps. A term the index would
-        split or drop ("Russian-Belarusian", "1,000", "O'Neil", one letter, a stopword) is not held: word order
-        is not indexed, so its parts found apart would not show the term."""
+        word the index keeps. A term the index would split or drop ("Russian-Belarusian", "1,000", "O'Neil", one
+        letter, a stopword) is not held: word order is not indexed, so its parts found apart would not show the
+        term."""
         token = _one_token(term)
         if token is None:
             return False

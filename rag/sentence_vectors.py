@@ -27,7 +27,7 @@ import hashlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +78,13 @@ def _row(document: str, vector: bytes, n: int, sentences: bytes) -> Row:
 def _damaged(exc: sqlite3.Error) -> bool:
     """Not a database, or a malformed one (not busy, read-only or out of space: those are OperationalError)."""
     return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+
+
+def _in_parts(ids: list[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
+    """`ids` in parts small enough for one SQL `IN (...)`, each with its placeholders."""
+    for i in range(0, len(ids), size):
+        part = ids[i:i + size]
+        yield part, ",".join("?" * len(part))
 
 
 def title_hash(title: str) -> bytes:
@@ -166,10 +173,8 @@ class SentenceVectors:
         found: list[tuple] = []
         with self.lock:
             try:
-                for i in range(0, len(ids), 500):
-                    part = ids[i:i + 500]
-                    found += self.db.execute(f"SELECT * FROM chunks WHERE id IN ({','.join('?' * len(part))})",
-                                             part).fetchall()
+                for part, marks in _in_parts(ids):
+                    found += self.db.execute(f"SELECT * FROM chunks WHERE id IN ({marks})", part).fetchall()
             except sqlite3.Error as exc:
                 self._failed(exc)
                 found = []
@@ -184,9 +189,8 @@ class SentenceVectors:
             try:
                 self.db.execute(f"PRAGMA busy_timeout = {FORGET_WAIT_MS}")
                 self.db.execute("BEGIN")
-                for i in range(0, len(ids), 500):
-                    part = ids[i:i + 500]
-                    self.db.execute(f"DELETE FROM chunks WHERE id IN ({','.join('?' * len(part))})", part)
+                for part, marks in _in_parts(ids):
+                    self.db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", part)
                 self.db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._failed(exc)
