@@ -22,6 +22,11 @@ MRR@10) and compared with the old default (RRF, k 60, 50 candidates) by paired b
   one of its sentences (title-prefixed, embedded here: what ingestion stores), then convex 0.4 (or w);
 - ... distinct docs (floor f): then rag.retrieval.distinct_first, promotion stopping at a document whose best
   chunk scores under f x the top score (rag's default: sentences 0.7, convex 0.5, distinct, floor 0.5).
+- shipped + title in question t (with --sentences): rag's default ranking, plus t for a candidate whose document
+  title (less a trailing "(...)") has all its words in the question;
+- shipped, BM25 k1 x b y (with --bm25-params): rag's default ranking over a BM25 top `--pool` from bm25s with
+  those parameters (same tokenisation; rag's tantivy index fixes k1 1.2, b 0.75). A candidate that only the new
+  BM25 list holds has no cosine: the count of those is printed.
 
 `--cache FILE` keeps the fetched candidates (and sentence cosines) in a pickle, so the rankings can be run again
 without searching or embedding.
@@ -204,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sentences", action="store_true", help="also embed every candidate's sentences (slow)")
     p.add_argument("--cache", type=Path, default=None, help="pickle of the fetched candidates: written once, "
                    "then read instead of searching again")
+    p.add_argument("--bm25-params", default="", help="k1:b pairs, comma-separated (e.g. 1.2:0.75,0.9:0.75): "
+                   "the shipped ranking over bm25s with each")
     p.add_argument("--latency", type=int, default=0, help="only time index.search (k 10) of the first N questions, "
                    "RAG_FUSION rrf and convex interleaved, and stop")
     args = p.parse_args(argv)
@@ -219,8 +226,46 @@ def main(argv: list[str] | None = None) -> int:
         data = fetch(args, rag)
         if args.cache:
             args.cache.write_bytes(pickle.dumps(data))
+    questions = [q for q in read_jsonl(args.questions) if q.get("sources")]
+    if "best_sentence" in data[0]:
+        other_sides(args, rag, data, questions)
     rank_all(args, data)
     return 0
+
+
+def other_sides(args, rag, data: list[dict], questions: list[dict]) -> None:  # type: ignore[no-untyped-def]
+    """Fill each question's "titled" (document -> its title's words all in the question) and, for each
+    --bm25-params pair, "bm25 k1 b" (a bm25s top --pool over the index's chunks)."""
+    import re
+
+    from rag.lexical import tokenize
+
+    index = rag.open_index(args.index, chroma_url=None)
+    bare = {d: re.sub(r"\s*\([^)]*\)\s*$", "", r.title) for d, r in index.store.documents().items()}
+    titles = {d: set(tokenize([t])[0]) for d, t in bare.items()}
+    for q, question in zip(data, questions, strict=True):
+        words = set(tokenize([question["question"]])[0])
+        q["titled"] = {d: bool(titles.get(d)) and titles[d] <= words for d in set(q["doc_of"][c] for c in q["cos"])}
+    pairs = [tuple(float(x) for x in pair.split(":")) for pair in args.bm25_params.split(",") if pair]
+    if not pairs:
+        return
+    import bm25s
+
+    ids = [c for d in index.store.documents() for c in index.store.lexical.ids_of([d])]
+    texts: dict[str, str] = {}
+    for i in range(0, len(ids), 500):
+        chunks, _ = index.store.get(ids[i:i + 500])
+        texts.update({c: chunk.lexical_text for c, chunk in chunks.items()})
+    ids = [c for c in ids if c in texts]
+    corpus, queries = tokenize([texts[c] for c in ids]), tokenize([q["question"] for q in questions])
+    for k1, b in pairs:
+        retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
+        retriever.index(corpus, show_progress=False)
+        rows, scores = retriever.retrieve(queries, k=args.pool, show_progress=False, n_threads=1)
+        for q, row, score in zip(data, rows, scores):
+            q[f"bm25 {k1} {b}"] = [(ids[j], float(s)) for j, s in zip(row, score) if s > 0]
+        unknown = sum(c not in q["cos"] for q in data for c, _ in q[f"bm25 {k1} {b}"][:50])
+        print(f"  bm25s k1 {k1} b {b}: {unknown} of the new top-50 candidates have no cosine (scored 0 dense)")
 
 
 def fetch(args, rag) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -305,6 +350,18 @@ def rank_all(args, data: list[dict]) -> None:  # type: ignore[no-untyped-def]
                     fn = lambda q, lam=lam, w=w: sentence_scores(q, lam, w)  # noqa: E731
                     fn.distinct, fn.floor = True, floor  # type: ignore[attr-defined]
                     rankings[f"sentences {lam}, convex {w}, distinct docs (floor {floor})"] = fn
+    if "titled" in data[0]:
+        def shipped(q: dict, t: float = 0.0, lexical: str = "lexical") -> dict[str, float]:
+            scores = sentence_scores({**q, "lexical": q[lexical]}, 0.7, 0.5)
+            return {c: s + (t if q["titled"].get(q["doc_of"].get(c), False) else 0.0) for c, s in scores.items()}
+
+        variants = {f"shipped + title in question {t}": {"t": t} for t in (0.02, 0.05, 0.1, 0.2)}
+        variants.update({f"shipped, BM25 k1 {k[5:].replace(' ', ' b ')}": {"lexical": k} for k in data[0]
+                         if k.startswith("bm25 ")})
+        for name, kwargs in {"shipped (sentences 0.7, convex 0.5, distinct docs, floor 0.5)": {}, **variants}.items():
+            fn = lambda q, kwargs=kwargs: shipped(q, **kwargs)  # noqa: E731
+            fn.distinct, fn.floor = True, 0.5  # type: ignore[attr-defined]
+            rankings[name] = fn
     vectors = {name: per_question(fn) for name, fn in rankings.items()}
     base, ref = vectors["rrf k60 (old default)"], vectors["convex 0.4"]
     rows, results = [], []
@@ -318,6 +375,14 @@ def rank_all(args, data: list[dict]) -> None:  # type: ignore[no-untyped-def]
         rows.append([name, *means.values(), *(f"{d[0]:+.3f} [{d[1][0]:+.3f}, {d[1][1]:+.3f}]"
                                               for d in (gain, gain_mrr, over_convex))])
     print(table(rows, ["ranking", *METRICS, "recall@1 vs rrf", "mrr@10 vs rrf", "recall@1 vs convex 0.4"]))
+    shipped = next((v for name, v in vectors.items() if name.startswith("shipped (")), None)
+    if shipped is not None:
+        print("\nagainst the shipped ranking (paired 95%):")
+        for name, v in vectors.items():
+            if name.startswith("shipped") and v is not shipped:
+                gains = (paired_bootstrap_diff(shipped[m], v[m]) for m in METRICS)
+                print(f"  {name}: " + ", ".join(f"{m} {d[0]:+.3f} [{d[1][0]:+.3f}, {d[1][1]:+.3f}]"
+                                              for m, d in zip(METRICS, gains)))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"questions": str(args.questions), "n": len(data), "results": results},
