@@ -13,7 +13,8 @@ detail the corpus lacks) usually change one thing in a sentence of the text. Thr
     lost_negation(question, sentences)   the question asks about what is NOT so, the closest sentences say nothing
                                           negative ("What is usually not stated using big O?")
     flipped_word(question, sentence)     the closest sentence has the opposite of a question word, by prefix
-                                          ("informal" / "formal", "decrease" / "increase", "unequal" / "equal")
+                                          ("informal" / "formal", "decrease" / "increase", "unequal" / "equal"),
+                                          and no form of the question word itself ("ruled an incompletion")
 
 Each returns the words that show it, for a refusal that says why; empty when there is no such sign.
 Measured on SQuAD v2 (eval/README.md). Not handled: swapped synonyms or antonyms without a shared stem
@@ -26,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
+from rag.lexical import tokenize
 from rag.types import Passage
 
 _TERM = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d")
@@ -158,8 +160,9 @@ def flipped_word(question: str, sentence: str) -> tuple[str, str] | None:
     """(question word, sentence word) when the sentence has a word that is the question word with a negating
     prefix added, removed or swapped ("informal"/"formal", "decrease"/"increase"); else None."""
     asked, said = set(_WORD.findall(fold(question))), set(_WORD.findall(fold(sentence)))
+    said_stems = set(tokenize([" ".join(sorted(said))])[0])
     for w in sorted(asked - said):
-        if len(w) < 5:
+        if len(w) < 5 or said_stems.intersection(tokenize([w])[0]):  # another form of w is said: "incompletion"
             continue
         for s in sorted(said - asked):
             if len(s) < 5 or w[:2] == s[:2] and w not in _bases(s) and s not in _bases(w):

@@ -96,6 +96,12 @@ def test_lost_negation_and_flipped_words() -> None:
         == ("informal", "formal")
     assert flip("What was founded in 1066?", "The abbey was founded in 1066.") is None
     assert flip("Who invaded Italy?", "The Normans were invading Italy.") is None
+    # the sentence holds the opposite and also the question's own word in another form: not a flip (SQuAD v1.1)
+    ruling = ("Cam Newton appeared to complete a 24-yard pass to Jerricho Cotchery, but the call was ruled an "
+              "incompletion and upheld after a replay challenge.")
+    assert flip("Whose pass to Jerricho Cotchery was ruled incomplete?", ruling) is None
+    assert flip("Whose pass to Jerricho Cotchery was ruled complete?", ruling) is None
+    assert flip("Whose pass was ruled incomplete?", "Newton appeared to complete a pass.") == ("incomplete", "complete")
 
 
 @pytest.fixture(scope="module")
