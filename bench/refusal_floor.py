@@ -48,6 +48,10 @@ def closest_sentence(run: Path, corpus: Path, index_dir: Path, k: int) -> list[d
     return rows
 
 
+def share(values: list) -> str:  # type: ignore[type-arg]
+    return f"{np.mean(values):.3f}" if values else "-"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     for side in ("v2", "v1"):
@@ -66,17 +70,19 @@ def main(argv: list[str] | None = None) -> int:
         row["ac"] = 0.0 if row["refused"] else answer_contains(row["answer"], row["gold_answers"])
         row["f1"] = 0.0 if row["refused"] else f1_score(row["answer"], row["gold_answers"])
     parts = {"v2 dev": v2[: args.v2_dev], "v2 rest": v2[args.v2_dev:], "v2 all": v2}
+    for name in ("v2 dev", "v2 rest"):  # so a run in another order, or cut by --limit, shows in the split
+        articles = sorted({s.split("#")[0] for r in parts[name] for s in r.get("gold_sources") or []})
+        print(f"{name}: {len(parts[name])} questions, articles {', '.join(articles) or '-'}")
     rows = []
     for floor in FLOORS:
         refused = lambda r: r["refused"] or r["closest"] < floor  # noqa: E731
         cells = []
         for part in parts.values():
-            unanswerable = [r for r in part if not r["answerable"]]
-            answerable = [r for r in part if r["answerable"]]
-            cells.append(f"{np.mean([refused(r) for r in unanswerable]):.3f} / "
-                         f"{np.mean([refused(r) for r in answerable]):.3f}")
-        kept = [r for r in v1 if not r["closest"] < floor]
-        cells += [f"{sum(r['ac'] for r in kept) / len(v1):.3f}", f"{sum(r['f1'] for r in kept) / len(v1):.3f}"]
+            unanswerable = [refused(r) for r in part if not r["answerable"]]
+            answerable = [refused(r) for r in part if r["answerable"]]
+            cells.append(f"{share(unanswerable)} / {share(answerable)}")
+        cells += [share([r["ac"] if r["closest"] >= floor else 0.0 for r in v1]),
+                  share([r["f1"] if r["closest"] >= floor else 0.0 for r in v1])]
         rows.append([f"{floor:.2f}" if floor else "none", *cells])
     print(table(rows, ["floor", *(f"{name}: refusals / false" for name in parts), "v1.1 answer_contains", "v1.1 f1"]))
     return 0

@@ -22,11 +22,11 @@ MRR@10) and compared with the old default (RRF, k 60, 50 candidates) by paired b
   one of its sentences (title-prefixed, embedded here: what ingestion stores), then convex 0.4 (or w);
 - ... distinct docs (floor f): then rag.retrieval.distinct_first, promotion stopping at a document whose best
   chunk scores under f x the top score (rag's default: sentences 0.7, convex 0.5, distinct, floor 0.5).
-- shipped + title in question t (with --sentences): rag's default ranking, plus t for a candidate whose document
-  title (less a trailing "(...)") has all its words in the question;
-- shipped, BM25 k1 x b y (with --bm25-params): rag's default ranking over a BM25 top `--pool` from bm25s with
-  those parameters (same tokenisation; rag's tantivy index fixes k1 1.2, b 0.75). A candidate that only the new
-  BM25 list holds has no cosine: the count of those is printed.
+- shipped + title in question t (with a --sentences cache): rag's default ranking, plus t for a candidate
+  whose document title (less a trailing "(...)") has all its words in the question;
+- shipped, BM25 k1 x b y (with --bm25-params and a --sentences cache): rag's default ranking over a BM25 top
+  `--pool` from bm25s with those parameters (same tokenisation; rag's tantivy index fixes k1 1.2, b 0.75). A
+  candidate that only the new BM25 list holds has no cosine: the count of those is printed.
 
 `--cache FILE` keeps the fetched candidates (and sentence cosines) in a pickle, so the rankings can be run again
 without searching or embedding.
@@ -227,8 +227,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.cache:
             args.cache.write_bytes(pickle.dumps(data))
     questions = [q for q in read_jsonl(args.questions) if q.get("sources")]
-    if "best_sentence" in data[0]:
+    if len(questions) != len(data):
+        raise SystemExit(f"{args.cache} holds {len(data)} questions, {args.questions} {len(questions)}: not its cache")
+    if data and "best_sentence" in data[0]:
         other_sides(args, rag, data, questions)
+    elif args.bm25_params:
+        print("--bm25-params needs --sentences (or a cache made with it): not ranked")
     rank_all(args, data)
     return 0
 

@@ -156,13 +156,22 @@ def _bases(word: str) -> set[str]:
     return {word} | {word[len(p):] for p in _PREFIXES if word.startswith(p) and len(word) - len(p) >= 4}
 
 
+def _said_otherwise(word: str, said_stems: set[str]) -> bool:
+    """Whether a sentence word has `word`'s Snowball stem, when that stem is `word` less at most its last letter
+    ("incomplete" / "incompletion": "incomplet"). A shorter stem joins unrelated words ("informal" /
+    "information": "inform"), so it does not count."""
+    stems = tokenize([word])[0]
+    return len(stems) == 1 and len(word) - len(stems[0]) <= 1 and stems[0] in said_stems
+
+
 def flipped_word(question: str, sentence: str) -> tuple[str, str] | None:
     """(question word, sentence word) when the sentence has a word that is the question word with a negating
-    prefix added, removed or swapped ("informal"/"formal", "decrease"/"increase"); else None."""
+    prefix added, removed or swapped ("informal"/"formal", "decrease"/"increase"), and no other form of the
+    question word itself ("ruled incomplete" / "appeared to complete ... ruled an incompletion"); else None."""
     asked, said = set(_WORD.findall(fold(question))), set(_WORD.findall(fold(sentence)))
     said_stems = set(tokenize([" ".join(sorted(said))])[0])
     for w in sorted(asked - said):
-        if len(w) < 5 or said_stems.intersection(tokenize([w])[0]):  # another form of w is said: "incompletion"
+        if len(w) < 5 or _said_otherwise(w, said_stems):
             continue
         for s in sorted(said - asked):
             if len(s) < 5 or w[:2] == s[:2] and w not in _bases(s) and s not in _bases(w):

@@ -102,6 +102,11 @@ def test_lost_negation_and_flipped_words() -> None:
     assert flip("Whose pass to Jerricho Cotchery was ruled incomplete?", ruling) is None
     assert flip("Whose pass to Jerricho Cotchery was ruled complete?", ruling) is None
     assert flip("Whose pass was ruled incomplete?", "Newton appeared to complete a pass.") == ("incomplete", "complete")
+    # a word that only shares a short stem with the question's word is not that word: still a flip
+    dress = "Formal dress was required, according to the information given."
+    assert flip("Which style of dress was informal?", dress) == ("informal", "formal")
+    assert flip("What kind of objects are animate?", "Inanimate objects were painted alongside animals.") \
+        == ("animate", "inanimate")
 
 
 @pytest.fixture(scope="module")
