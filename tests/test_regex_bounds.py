@@ -75,6 +75,8 @@ def test_public_text_functions_are_fast(label: str) -> None:
     examples.topic_of(text[:5000])
     passages = [rag.Passage("p", "d", "D", None, text, 0, len(text), 1.0)]  # a name it lacks: every matching rule
     answerability.missing_terms("Did Zzyzxq-Qwertyu or Xyzzyplugh meet in 1887?", passages)
+    answerability.flipped_word("Was the informal decrease of Zzyzxq incomplete?", text)
+    answerability.lost_negation("Which decrease was not informal?", [text])
     assert time.perf_counter() - start < 3.0
 
 
