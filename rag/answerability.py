@@ -78,12 +78,7 @@ def missing_terms(question: str, passages: Iterable[Passage], known: Known | Non
     text = fold(" ".join(p.text for p in passages))
     documents = sorted({p.document for p in passages})
     words: _Words | None = None
-    names = []
-    for position, word in enumerate(_TERM.findall(question)):
-        bare = re.sub(r"['’]s?$", "", word).strip(".,")
-        figure = bare[:1].isdigit()
-        if bare and (figure or (position > 0 and bare[:1].isupper() and bare.lower() not in _FUNCTION_WORDS)):
-            names.append((word, bare, figure))
+    names = _names_and_figures(question)
     missing = []
     for word, bare, figure in names:
         key = fold(bare)
@@ -99,6 +94,28 @@ def missing_terms(question: str, passages: Iterable[Passage], known: Known | Non
             continue
         missing.append(bare)
     return list(dict.fromkeys(missing))
+
+
+def _names_and_figures(question: str) -> list[tuple[str, str, bool]]:
+    """(word, bare word, is a figure) for each name (a capitalised word past the first) and figure of `question`."""
+    found = []
+    for position, word in enumerate(_TERM.findall(question)):
+        bare = re.sub(r"['’]s?$", "", word).strip(".,")
+        figure = bare[:1].isdigit()
+        if bare and (figure or (position > 0 and bare[:1].isupper() and bare.lower() not in _FUNCTION_WORDS)):
+            found.append((word, bare, figure))
+    return found
+
+
+def names(question: str) -> list[str]:
+    """The names of `question` (capitalised words past its first, not its figures), once each, in order."""
+    return list(dict.fromkeys(bare for _, bare, figure in _names_and_figures(question) if not figure))
+
+
+def mentions(text: str, name: str) -> bool:
+    """Whether `text` mentions `name` as missing_terms finds names: without case or accents, by stem, one typo,
+    another dash, or written as one word."""
+    return _Words(fold(text)).has(fold(name))
 
 
 class _Words:

@@ -92,7 +92,7 @@ class Index:
             rrf_k=s.rrf_k, fusion=s.fusion, dense_weight=s.dense_weight, sentences=self.sentences,
             sentence_weight=s.sentence_weight, distinct=s.distinct_documents,
             use_mmr=s.mmr if mmr is None else mmr, mmr_lambda=s.mmr_lambda, documents=documents,
-            vector=self.sentence_vectors.embed(self.embedder, [query])[0],
+            vector=self.sentence_vectors.embed(self.embedder, [query])[0], cover=s.cover_names,
         )
 
     def documents(self) -> list[DocumentInfo]:

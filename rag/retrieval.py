@@ -4,7 +4,10 @@ rank fusion (`fusion="rrf"`). In convex fusion, given the chunks' sentence vecto
 candidate's dense score is 0.3 x its cosine + 0.7 x the cosine of its best-matching sentence, over the candidates
 of both sides. Then, by default, the best chunk of each document comes before any document's second
 (`distinct=True`, among the first DISTINCT_WINDOW, while it scores at least DISTINCT_FLOOR x the top score).
-All of it chosen on a SQuAD development split (eval/README.md).
+All of it chosen on a SQuAD development split (eval/README.md). Last (`cover=True`), a name of the question that
+none of the first COVER_FIRST passages mentions brings in the best later passage that does, from another
+document, in the last of those places: a question about two things ("Edward Albee or J. M. Barrie?") whose first
+passages are all about one.
 
 Scores, per passage: `score` is what the ranking used (the fused score in hybrid mode, cosine similarity in
 dense mode, BM25 in lexical mode); `dense_score` is the cosine similarity to the question, filled in for every
@@ -18,11 +21,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rag import answerability
 from rag.types import Passage
 
 DISTINCT_WINDOW = 30  # distinct documents are put first among this many ranked chunks
 DISTINCT_FLOOR = 0.5  # ... as long as a document's best chunk scores at least this share of the top score
 SPARE = 5  # ranked candidates fetched beyond k, in case some were removed (or are half written) since the ranking
+COVER_FIRST = 5  # each name of the question is mentioned among this many first passages, when a later one has it
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -97,6 +102,41 @@ def distinct_first(ranked: list[str], document_of: dict[str, str], scores: dict[
     return firsts + [c for c in ranked if c not in chosen]
 
 
+def covering(query: str, head: list[str], ranked: list[str], chunks: dict[str, ChunkRecord], store: Store,
+             first: int = COVER_FIRST) -> list[str]:
+    """`head` with, for each name of `query` that none of its first `first` chunks mentions, the first chunk of
+    `ranked` after them that does (from a document they lack) put in the last of those places, the others moved
+    down; `chunks` holds the chunks read so far (more are read only when a name is missing)."""
+    names = answerability.names(query)
+    size = min(first, len(head))
+    if not names or size < 2:
+        return head
+
+    def says(c: str, name: str) -> bool:
+        return c in chunks and answerability.mentions(f"{chunks[c].title}\n{chunks[c].text}", name)
+
+    missing = [n for n in names if not any(says(c, n) for c in head[:size])]
+    if not missing:
+        return head
+    unread = [c for c in ranked if c not in chunks]
+    if unread:
+        chunks.update(store.get(unread)[0])
+    promoted: list[str] = []
+    for name in missing:
+        front = head[:size - len(promoted)] + promoted
+        if len(promoted) >= size - 1 or any(says(c, name) for c in front):
+            continue
+        documents = {chunks[c].document for c in front}
+        found = next((c for c in ranked if c not in front and c in chunks and chunks[c].document not in documents
+                      and says(c, name)), None)
+        if found is not None:
+            promoted.append(found)
+    if not promoted:
+        return head
+    front = head[:size - len(promoted)] + promoted
+    return (front + [c for c in head if c not in front])[:len(head)]
+
+
 def mmr(candidates: list[str], relevance: dict[str, float], vectors: dict[str, np.ndarray], k: int,
         lam: float) -> list[str]:
     """Maximal marginal relevance: pick, one at a time, the candidate best balancing relevance and novelty."""
@@ -136,6 +176,7 @@ def retrieve(
     mmr_lambda: float = 0.7,
     documents: list[str] | None = None,
     vector: np.ndarray | None = None,
+    cover: bool = True,
 ) -> list[Passage]:
     """The best `k` passages for `query`; `vector` is the query's embedding when the caller has it already."""
     if mode not in ("hybrid", "dense", "lexical"):
@@ -186,6 +227,11 @@ def retrieve(
         chunks, vectors = {**{c: fetched[c] for c in pool_ids if c in fetched}, **store.get(unread)[0]}, {}
     head = [c for c in pool_ids if c in chunks]
     head = mmr(head, ranking_scores, vectors, k, mmr_lambda) if use_mmr else head[:k]
+    if cover and not use_mmr:
+        head = covering(query, head, ranked[:DISTINCT_WINDOW], chunks, store)
+        unknown = [c for c in head if c not in dense_scores and c not in vectors]
+        if unknown:  # a passage brought in from further down: its similarity too
+            vectors = {**vectors, **store.get(unknown, embeddings=True)[1]}
     passages = []
     for rank, chunk_id in enumerate(head[:k], start=1):
         chunk = chunks[chunk_id]
