@@ -112,10 +112,11 @@ def names(question: str) -> list[str]:
     return list(dict.fromkeys(bare for _, bare, figure in _names_and_figures(question) if not figure))
 
 
-def mentions(text: str, name: str) -> bool:
-    """Whether `text` mentions `name` as missing_terms finds names: without case or accents, by stem, one typo,
-    another dash, or written as one word."""
-    return _Words(fold(text)).has(fold(name))
+def finder(text: str) -> Callable[[str], bool]:
+    """A test of whether `text` mentions a name, as missing_terms finds names in passages: without case or
+    accents, by stem, one typo, another dash, or written as one word (the text's words indexed once)."""
+    words = _Words(fold(text))
+    return lambda name: words.has(fold(name))
 
 
 class _Words:

@@ -17,6 +17,7 @@ lexical side found the passage. Optional MMR re-ranks the fused pool for diversi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +29,7 @@ DISTINCT_WINDOW = 30  # distinct documents are put first among this many ranked 
 DISTINCT_FLOOR = 0.5  # ... as long as a document's best chunk scores at least this share of the top score
 SPARE = 5  # ranked candidates fetched beyond k, in case some were removed (or are half written) since the ranking
 COVER_FIRST = 5  # each name of the question is mentioned among this many first passages, when a later one has it
+MAX_COVER_NAMES = 12  # ... for a question with at most this many names
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -105,35 +107,44 @@ def distinct_first(ranked: list[str], document_of: dict[str, str], scores: dict[
 def covering(query: str, head: list[str], ranked: list[str], chunks: dict[str, ChunkRecord], store: Store,
              first: int = COVER_FIRST) -> list[str]:
     """`head` with, for each name of `query` that none of its first `first` chunks mentions, the first chunk of
-    `ranked` after them that does (from a document they lack) put in the last of those places, the others moved
-    down; `chunks` holds the chunks read so far (more are read only when a name is missing)."""
+    `ranked` after them that does (from a document they lack) in the last of those places: in place of the last
+    one that is not the first and not the only one of them to mention another of the names; the rest moved down.
+    Unchanged when `head` is shorter than `first` (so a shorter search is the start of a longer one) or the query
+    has more than MAX_COVER_NAMES names (a pasted text, not a question). `chunks`: the chunks read so far (more
+    are read only when a name is missing)."""
     names = answerability.names(query)
-    size = min(first, len(head))
-    if not names or size < 2:
+    if not names or len(names) > MAX_COVER_NAMES or len(head) < first:
         return head
+    finders: dict[str, Callable[[str], bool]] = {}  # one per chunk: its words indexed once, for every name
 
     def says(c: str, name: str) -> bool:
-        return c in chunks and answerability.mentions(f"{chunks[c].title}\n{chunks[c].text}", name)
+        if c not in chunks:
+            return False
+        if c not in finders:
+            finders[c] = answerability.finder(f"{chunks[c].title}\n{chunks[c].text}")
+        return finders[c](name)
 
-    missing = [n for n in names if not any(says(c, n) for c in head[:size])]
+    front = head[:first]
+    missing = [n for n in names if not any(says(c, n) for c in front)]
     if not missing:
         return head
     unread = [c for c in ranked if c not in chunks]
     if unread:
         chunks.update(store.get(unread)[0])
-    promoted: list[str] = []
+    kept = {front[0]}  # the best passage, and each one brought in
     for name in missing:
-        front = head[:size - len(promoted)] + promoted
-        if len(promoted) >= size - 1 or any(says(c, name) for c in front):
+        if any(says(c, name) for c in front):  # one brought in for an earlier name has it
             continue
-        documents = {chunks[c].document for c in front}
+        documents = {chunks[c].document for c in front if c in chunks}
         found = next((c for c in ranked if c not in front and c in chunks and chunks[c].document not in documents
                       and says(c, name)), None)
-        if found is not None:
-            promoted.append(found)
-    if not promoted:
-        return head
-    front = head[:size - len(promoted)] + promoted
+        covered = [n for n in names if any(says(c, n) for c in front)]
+        out = next((c for c in reversed(front) if c not in kept and all(
+            any(says(o, n) for o in front if o != c) for n in covered if says(c, n))), None)
+        if found is None or out is None:
+            continue
+        front = [c for c in front if c != out] + [found]
+        kept.add(found)
     return (front + [c for c in head if c not in front])[:len(head)]
 
 
@@ -228,6 +239,7 @@ def retrieve(
     head = [c for c in pool_ids if c in chunks]
     head = mmr(head, ranking_scores, vectors, k, mmr_lambda) if use_mmr else head[:k]
     if cover and not use_mmr:
+        chunks = {**fetched, **chunks}  # what the distinct step read is not read again
         head = covering(query, head, ranked[:DISTINCT_WINDOW], chunks, store)
         unknown = [c for c in head if c not in dense_scores and c not in vectors]
         if unknown:  # a passage brought in from further down: its similarity too

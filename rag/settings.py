@@ -87,10 +87,10 @@ class Settings(BaseSettings):
         True, description="Put the best passage of each document before any document's second (among the first "
         "30 ranked, while it scores at least half the top score).")
     cover_names: bool = Field(
-        True, description="When none of the first 5 passages mentions a name of the question (a capitalised word "
-        "past its first), the best later passage that does (among the first 30, from another document) takes the "
-        "last of those places (one per such name): a question about two things whose first passages are all about "
-        "one.")
+        True, description="When a search asks for 5 passages or more and none of the first 5 mentions a name of "
+        "the question (a capitalised word past its first; at most 12 names), the best later passage that does "
+        "(among the first 30, from another document) takes the last of those places whose passage is not the only "
+        "one to mention another name: a question about two things whose first passages are all about one.")
     mmr: bool = Field(False, description="Re-rank with maximal marginal relevance for diversity.")
     mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR trade-off: 1 is pure relevance.")
 

@@ -40,6 +40,8 @@ async def exercise(client: Client) -> dict[str, Any]:
     seen["k=many"] = await client.call_tool("search", {"query": QUESTION, "k": "many"})
     seen["empty"] = await client.call_tool("ask", {"question": "   "})
     seen["missing"] = await client.call_tool("ask", {})
+    seen["too long"] = await client.call_tool("ask", {"question": "Who is Makei? " * 400})  # 5,600 characters
+    seen["too long query"] = await client.call_tool("search", {"query": "Makei " * 1000})
     seen["documents"] = await client.call_tool("list_documents", {})  # still serving after the bad calls
     return seen
 
@@ -66,7 +68,8 @@ def check(seen: dict[str, Any]) -> None:
     assert citation["url"].startswith("https://www.themoscowtimes.com/") and citation["end"] > citation["start"]
 
     for name, needle in (("k=0", "greater than or equal to 1"), ("k=many", "valid integer"),
-                         ("empty", "The question is empty"), ("missing", "question")):
+                         ("empty", "The question is empty"), ("missing", "question"),
+                         ("too long", "the question is too long"), ("too long query", "the query is too long")):
         result = seen[name]
         assert result.is_error, name
         assert needle in result.content[0].text, (name, result.content[0].text)

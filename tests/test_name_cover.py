@@ -9,6 +9,8 @@ import pytest
 
 import rag
 from conftest import write_corpus
+from rag.records import ChunkRecord
+from rag.retrieval import covering
 
 PLAYS = {  # made up: seven pages on one playwright and what bears his name, one page on the other writer
     "marlowe.md": "# Edwin Marlowe\n\nEdwin Marlowe was an American playwright known for The Glass Orchard and Salt "
@@ -72,3 +74,30 @@ def test_nothing_moves_when_the_first_passages_name_everything(plays: Path, embe
 def test_a_name_no_passage_mentions_moves_nothing(plays: Path, embedder) -> None:
     question = "Which playwright lived a longer life, Edwin Marlowe or Zygmunt Wrobel?"
     assert documents(plays, embedder, question) == documents(plays, embedder, question, cover_names=False)
+
+
+def test_a_shorter_search_is_the_start_of_a_longer_one(plays: Path, embedder) -> None:
+    five = documents(plays, embedder)
+    assert documents(plays, embedder, k=3) == five[:3]  # fewer than five asked: nothing brought in
+    assert documents(plays, embedder, k=4) == documents(plays, embedder, k=4, cover_names=False)
+
+
+def chunk(cid: str, text: str) -> ChunkRecord:
+    return ChunkRecord(cid, text, f"{cid}.md", cid.title(), None, 0, len(text), 0, "", "", 1)
+
+
+def test_the_passage_moved_down_is_not_the_only_one_naming_another_thing() -> None:
+    chunks = {c.id: c for c in (
+        chunk("a", "Alpha founded the Guild."), chunk("b", "Alpha wrote plays."), chunk("c", "Alpha lived long."),
+        chunk("d", "Alpha and Gamma met."), chunk("e", "Delta was a city Alpha liked."),
+        chunk("f", "Alpha again."), chunk("g", "Beta was a poet."))}
+    ranked = list("abcdefg")
+    # "Delta" is only in e (5th): d goes down instead, and Beta's page comes in last
+    assert covering("Did Alpha, Beta or Delta live longer?", ranked[:6], ranked, chunks, None) == \
+        ["a", "b", "c", "e", "g", "d"]
+    # every name already in the first five: nothing moves
+    assert covering("Did Alpha meet Gamma in Delta?", ranked[:6], ranked, chunks, None) == ranked[:6]
+    # a name nowhere further down: nothing moves; a pasted text with many names: nothing is looked up
+    assert covering("Did Alpha meet Omega?", ranked[:6], ranked, chunks, None) == ranked[:6]
+    many = " ".join(f"Name{i}" for i in range(20))
+    assert covering(f"Was Beta among {many}?", ranked[:6], ranked, chunks, None) == ranked[:6]

@@ -30,6 +30,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from rag import Index, RagError
+from rag.web import guard
 
 HIT_FIELDS = ("id", "document", "title", "url", "start", "end", "score", "text")
 INSTRUCTIONS = ("Search and ask a corpus of documents. `ask` answers with [n] markers whose citations quote the exact "
@@ -79,8 +80,9 @@ def build(index: Index) -> MCPServer:
         """The passages of the corpus that best match the query, best first, with their document, title, URL and
         character offsets in the document."""
         try:
+            guard.check_question(index.settings, query, "query")
             return {"passages": [p.to_json(HIT_FIELDS) for p in index.search(query, k=k)]}  # type: ignore[misc]
-        except RagError as exc:
+        except (RagError, guard.Refused) as exc:
             raise ToolError(str(exc)) from exc
 
     @server.tool()
@@ -89,8 +91,9 @@ def build(index: Index) -> MCPServer:
         title, URL, the quoted sentence and its character offsets. `refused` is true when the documents do not
         hold the answer."""
         try:
+            guard.check_question(index.settings, question)
             data = index.ask(question).to_json()
-        except RagError as exc:
+        except (RagError, guard.Refused) as exc:
             raise ToolError(str(exc)) from exc
         return {"answer": data["answer"], "refused": data["refused"], "label": data["label"],
                 "notice": data["notice"], "citations": data["citations"]}
