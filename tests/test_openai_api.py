@@ -94,6 +94,18 @@ def test_an_empty_question_is_an_openai_400(client: openai.OpenAI, stream: bool)
                                  "type": "invalid_request_error", "param": "messages", "code": "empty_question"}
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_question_or_history_over_the_limits_is_an_openai_400(client: openai.OpenAI, stream: bool) -> None:
+    long = "Who is Belarus's foreign minister? " * 150  # 5,250 characters; the limit is 4,000
+    for messages in ([{"role": "user", "content": long}],
+                     [{"role": "user", "content": "Hello? " * 600}, {"role": "assistant", "content": "x" * 3900}] * 6
+                     + [{"role": "user", "content": QUESTION}]):
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.chat.completions.create(model="rag", messages=messages, stream=stream)
+        assert caught.value.body["code"] == "context_length_exceeded" and caught.value.body["param"] == "messages"
+        assert "too long" in caught.value.body["message"]
+
+
 def test_other_bad_requests_get_openai_errors(client: openai.OpenAI, keyed_app: tuple[str, str]) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": QUESTION}])

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rag import Answer, ConfigError, DocumentError, EmptyQuestionError, Index, RagError
 from rag.citations import strip_markers
+from rag.web import guard
 from rag.web.relay import MarkerRelay
 
 DEFAULT_MODEL = "rag"
@@ -150,6 +151,11 @@ def router(index: Index) -> APIRouter:
             raise OpenAIError(404, f"The model {body.model!r} does not exist: use one of {', '.join(models())}.",
                               "model", "model_not_found")
         question, history = _question_and_history(body.messages)
+        try:  # the same limits as /api/ask
+            guard.check_question(index.settings, question)
+            guard.check_history(index.settings, [turn["content"] for turn in history])
+        except guard.Refused as exc:
+            raise OpenAIError(400, str(exc), "messages", "context_length_exceeded") from exc
         head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": body.model}
         if not body.stream:
             answer = index.ask(question, history=history)
