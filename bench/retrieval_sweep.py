@@ -256,7 +256,7 @@ def other_sides(args, rag, data: list[dict], questions: list[dict]) -> None:  # 
         return
     import bm25s
 
-    ids = [c for d in index.store.documents() for c in index.store.lexical.ids_of([d])]
+    ids = list(data[0]["doc_of"])  # every chunk of the index, as fetch() listed them
     texts: dict[str, str] = {}
     for i in range(0, len(ids), 500):
         chunks, _ = index.store.get(ids[i:i + 500])
