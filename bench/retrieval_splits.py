@@ -9,7 +9,10 @@
 - HotpotQA (`hotpotqa-dev-500`, 500 questions) is not split: nothing is tuned on it, all 500 are held out;
 - `squad-fresh.jsonl`: the offline answerer's fresh held-out sample (issue 10, declared 2026-11-26): 1,000
   questions drawn (random.Random(20261126), in draw order) from those past the first 1,500 of the file (the
-  answerer's earlier held-out set and dev split) and in neither file above.
+  answerer's earlier held-out set and dev split) and in neither file above;
+- `squad-train.jsonl`: questions to fit a learned fusion on (`bench/learned_fusion.py`, declared 2026-11-26):
+  those of the first half (as for the dev split) in no file above and not among the file's first 1,500, drawn
+  with random.Random(17) (2,365 of them).
 """
 
 from __future__ import annotations
@@ -43,6 +46,16 @@ def fresh(questions: list[dict], taken: list[dict]) -> list[dict]:
     return random.Random(20261126).sample([q for q in questions[1500:] if q["id"] not in used], 1000)
 
 
+def train(questions: list[dict], taken: list[dict]) -> list[dict]:
+    """The learned fusion's training questions, as the module docstring says."""
+    used = {q["id"] for q in taken + questions[:1500]}
+    held = {q["id"] for q in taken[:1000]}  # splits()'s held-out set comes first in `taken`
+    answerable = [q for q in questions if q.get("answerable", True) and q.get("sources")]
+    rest = [q for q in answerable if q["id"] not in held]
+    pool = [q for q in rest[: len(rest) // 2] if q["id"] not in used]
+    return random.Random(17).sample(pool, min(3000, len(pool)))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, required=True, help="folder for the question files (outside the repository)")
@@ -51,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     heldout, dev = splits(questions)
     assert not {q["id"] for q in heldout} & {q["id"] for q in dev}
     args.out.mkdir(parents=True, exist_ok=True)
-    sets = (("squad-heldout", heldout), ("squad-dev", dev), ("squad-fresh", fresh(questions, heldout + dev)))
+    sample = fresh(questions, heldout + dev)
+    sets = (("squad-heldout", heldout), ("squad-dev", dev), ("squad-fresh", sample),
+            ("squad-train", train(questions, heldout + dev + sample)))
     for name, rows in sets:
         with (args.out / f"{name}.jsonl").open("w", encoding="utf-8") as f:
             f.writelines(json.dumps(q) + "\n" for q in rows)

@@ -162,6 +162,8 @@ def latency(folder: Path, questions: list[str]) -> int:
 
     indexes = {f: rag.open_index(folder, chroma_url=None, fusion=f) for f in ("rrf", "convex")}
     indexes["convex, names not covered"] = rag.open_index(folder, chroma_url=None, cover_names=False)
+    indexes["convex, BM25 searching question words too"] = rag.open_index(folder, chroma_url=None,
+                                                                          question_words=True)
     times: dict[str, list[float]] = {f: [] for f in indexes}
     for f, index in indexes.items():
         index.search(questions[0], k=K)  # warm
@@ -213,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bm25-params", default="", help="k1:b pairs, comma-separated (e.g. 1.2:0.75,0.9:0.75): "
                    "the shipped ranking over bm25s with each")
     p.add_argument("--latency", type=int, default=0, help="only time index.search (k 10) of the first N questions, "
-                   "RAG_FUSION rrf, convex and convex without RAG_COVER_NAMES interleaved, and stop")
+                   "RAG_FUSION rrf, convex, convex without RAG_COVER_NAMES and with RAG_QUESTION_WORDS interleaved, "
+                   "and stop")
     args = p.parse_args(argv)
     clear_rag_environment()
 

@@ -93,6 +93,7 @@ class Index:
             sentence_weight=s.sentence_weight, distinct=s.distinct_documents,
             use_mmr=s.mmr if mmr is None else mmr, mmr_lambda=s.mmr_lambda, documents=documents,
             vector=self.sentence_vectors.embed(self.embedder, [query])[0], cover=s.cover_names,
+            question_words=s.question_words,
         )
 
     def documents(self) -> list[DocumentInfo]:

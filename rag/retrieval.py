@@ -7,7 +7,8 @@ of both sides. Then, by default, the best chunk of each document comes before an
 All of it chosen on a SQuAD development split (eval/README.md). Last (`cover=True`), a name of the question that
 none of the first COVER_FIRST passages mentions brings in the best later passage that does, from another
 document, in the last of those places: a question about two things ("Edward Albee or J. M. Barrie?") whose first
-passages are all about one.
+passages are all about one. The BM25 side searches the question less its question words (`keywords`: "what",
+"did", "how many"...), which say what kind of answer is wanted, not where it is.
 
 Scores, per passage: `score` is what the ranking used (the fused score in hybrid mode, cosine similarity in
 dense mode, BM25 in lexical mode); `dense_score` is the cosine similarity to the question, filled in for every
@@ -17,6 +18,7 @@ lexical side found the passage. Optional MMR re-ranks the fused pool for diversi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -30,6 +32,12 @@ DISTINCT_FLOOR = 0.5  # ... as long as a document's best chunk scores at least t
 SPARE = 5  # ranked candidates fetched beyond k, in case some were removed (or are half written) since the ranking
 COVER_FIRST = 5  # each name of the question is mentioned among this many first passages, when a later one has it
 MAX_COVER_NAMES = 12  # ... for a question with at most this many names
+# words that ask rather than describe: BM25 would reward passages for holding them (chosen on the dev split)
+QUESTION_WORDS = frozenset((
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "was", "were",
+    "is", "are", "has", "have", "had", "many", "much", "name", "called", "type", "kind",
+))
+_WORD = re.compile(r"\w+")
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -148,6 +156,20 @@ def covering(query: str, head: list[str], ranked: list[str], chunks: dict[str, C
     return (front + [c for c in head if c not in front])[:len(head)]
 
 
+def keywords(query: str) -> str:
+    """`query` less its question words (QUESTION_WORDS, in lower case or as the first word: "The Who" and "Kind of
+    Blue" keep theirs), or `query` itself when nothing else is left."""
+    first = _WORD.search(query)
+
+    def drop(m: re.Match[str]) -> str:
+        word = m.group()
+        asks = word.lower() in QUESTION_WORDS and (word.islower() or m.start() == first.start())  # type: ignore[union-attr]
+        return "" if asks else word
+
+    kept = _WORD.sub(drop, query)
+    return kept if _WORD.search(kept) else query
+
+
 def mmr(candidates: list[str], relevance: dict[str, float], vectors: dict[str, np.ndarray], k: int,
         lam: float) -> list[str]:
     """Maximal marginal relevance: pick, one at a time, the candidate best balancing relevance and novelty."""
@@ -188,8 +210,10 @@ def retrieve(
     documents: list[str] | None = None,
     vector: np.ndarray | None = None,
     cover: bool = True,
+    question_words: bool = False,
 ) -> list[Passage]:
-    """The best `k` passages for `query`; `vector` is the query's embedding when the caller has it already."""
+    """The best `k` passages for `query`; `vector` is the query's embedding when the caller has it already;
+    `question_words`: the BM25 side searches them too."""
     if mode not in ("hybrid", "dense", "lexical"):
         raise ValueError(f"unknown retrieval mode {mode!r}: use hybrid, dense or lexical")
     if fusion not in ("rrf", "convex"):
@@ -202,7 +226,8 @@ def retrieve(
     # depends on the graph, i.e. on the order chunks were inserted (one worker or two), and convex fusion's
     # normalisation reads that tail; the head of a list twice as long is the exact top `pool` in practice
     dense = store.dense_search(vector, 2 * pool, documents)[:pool] if mode != "lexical" else []
-    lexical = store.lexical_search(query, pool, documents) if mode != "dense" else []
+    lexical_query = query if question_words else keywords(query)
+    lexical = store.lexical_search(lexical_query, pool, documents) if mode != "dense" else []
     dense_scores, lexical_scores = dict(dense), dict(lexical)
     document_of: dict[str, str] = {}
 

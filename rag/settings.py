@@ -91,6 +91,9 @@ class Settings(BaseSettings):
         "the question (a capitalised word past its first; at most 12 names), the best later passage that does "
         "(among the first 30, from another document) takes the last of those places whose passage is not the only "
         "one to mention another name: a question about two things whose first passages are all about one.")
+    question_words: bool = Field(
+        False, description="Let the BM25 side search the question's question words too (what, which, who, did, "
+        "how many, ...); by default it leaves them out: they say what kind of answer is wanted, not where it is.")
     mmr: bool = Field(False, description="Re-rank with maximal marginal relevance for diversity.")
     mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR trade-off: 1 is pure relevance.")
 
