@@ -16,7 +16,10 @@ scikit-learn, one answering against up to 30 other candidates per question) and 
 0.5 on the min-max-normalised score, or 0), and is scored at document level against the shipped ranking
 (sentences 0.7, convex 0.5, distinct documents, floor 0.5) with paired 95% intervals.
 
-Not here: the name cover and the question words (both act outside these candidate lists' scores).
+The candidate lists are the caches' (a cache made before 2026-11-26, as for the figures in eval/README.md, holds
+BM25 lists of the whole question; a new one, lists less question words, as rag searches). Not here: the name cover.
+The training split shares no question with the others but shares paragraphs: 707 of the dev split's 1,000 questions
+have a training question on the same paragraph. No feature names a document, so a ranker cannot learn paragraphs.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@
   answerer's earlier held-out set and dev split) and in neither file above;
 - `squad-train.jsonl`: questions to fit a learned fusion on (`bench/learned_fusion.py`, declared 2026-11-26):
   those of the first half (as for the dev split) in no file above and not among the file's first 1,500, drawn
-  with random.Random(17) (2,365 of them).
+  with random.Random(17) (2,365 of them). Disjoint from the others by question, not by paragraph (SQuAD asks
+  several questions of each).
 """
 
 from __future__ import annotations

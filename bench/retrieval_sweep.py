@@ -28,6 +28,9 @@ MRR@10) and compared with the old default (RRF, k 60, 50 candidates) by paired b
   `--pool` from bm25s with those parameters (same tokenisation; rag's tantivy index fixes k1 1.2, b 0.75). A
   candidate that only the new BM25 list holds has no cosine: the count of those is printed.
 
+The BM25 side searches each question as rag does, less its question words (rag.keywords); caches made before
+2026-11-26 searched the whole question, the default of their day.
+
 `--cache FILE` keeps the fetched candidates (and sentence cosines) in a pickle, so the rankings can be run again
 without searching or embedding.
 """
@@ -246,6 +249,7 @@ def other_sides(args, rag, data: list[dict], questions: list[dict]) -> None:  # 
     --bm25-params pair, "bm25 k1 b" (a bm25s top --pool over the index's chunks)."""
     import re
 
+    from rag.keywords import keywords
     from rag.lexical import tokenize
 
     index = rag.open_index(args.index, chroma_url=None)
@@ -265,7 +269,7 @@ def other_sides(args, rag, data: list[dict], questions: list[dict]) -> None:  # 
         chunks, _ = index.store.get(ids[i:i + 500])
         texts.update({c: chunk.lexical_text for c, chunk in chunks.items()})
     ids = [c for c in ids if c in texts]
-    corpus, queries = tokenize([texts[c] for c in ids]), tokenize([q["question"] for q in questions])
+    corpus, queries = tokenize([texts[c] for c in ids]), tokenize([keywords(q["question"]) for q in questions])
     for k1, b in pairs:
         retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
         retriever.index(corpus, show_progress=False)
@@ -277,6 +281,8 @@ def other_sides(args, rag, data: list[dict], questions: list[dict]) -> None:  # 
 
 
 def fetch(args, rag) -> list[dict]:  # type: ignore[no-untyped-def]
+    from rag.keywords import keywords
+
     index = rag.open_index(args.index, chroma_url=None)
     store, embedder = index.store, index.embedder
     docs = store.documents()
@@ -288,7 +294,7 @@ def fetch(args, rag) -> list[dict]:  # type: ignore[no-untyped-def]
     started, data = time.perf_counter(), []
     for q in questions:
         vector = embedder.embed([q["question"]])[0]
-        dense, lexical = store.dense_search(vector, args.pool), store.lexical_search(q["question"], args.pool)
+        dense, lexical = store.dense_search(vector, args.pool), store.lexical_search(keywords(q["question"]), args.pool)
         union = list({c for c, _ in dense} | {c for c, _ in lexical})
         _, vectors = store.get(union, embeddings=True)
         tokens = title_bm25.tokenize([q["question"]])[0]

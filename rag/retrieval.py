@@ -7,7 +7,7 @@ of both sides. Then, by default, the best chunk of each document comes before an
 All of it chosen on a SQuAD development split (eval/README.md). Last (`cover=True`), a name of the question that
 none of the first COVER_FIRST passages mentions brings in the best later passage that does, from another
 document, in the last of those places: a question about two things ("Edward Albee or J. M. Barrie?") whose first
-passages are all about one. The BM25 side searches the question less its question words (`keywords`: "what",
+passages are all about one. The BM25 side searches the question less its question words (rag.keywords: "what",
 "did", "how many"...), which say what kind of answer is wanted, not where it is.
 
 Scores, per passage: `score` is what the ranking used (the fused score in hybrid mode, cosine similarity in
@@ -18,13 +18,13 @@ lexical side found the passage. Optional MMR re-ranks the fused pool for diversi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag import answerability
+from rag.keywords import keywords
 from rag.types import Passage
 
 DISTINCT_WINDOW = 30  # distinct documents are put first among this many ranked chunks
@@ -32,12 +32,6 @@ DISTINCT_FLOOR = 0.5  # ... as long as a document's best chunk scores at least t
 SPARE = 5  # ranked candidates fetched beyond k, in case some were removed (or are half written) since the ranking
 COVER_FIRST = 5  # each name of the question is mentioned among this many first passages, when a later one has it
 MAX_COVER_NAMES = 12  # ... for a question with at most this many names
-# words that ask rather than describe: BM25 would reward passages for holding them (chosen on the dev split)
-QUESTION_WORDS = frozenset((
-    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "was", "were",
-    "is", "are", "has", "have", "had", "many", "much", "name", "called", "type", "kind",
-))
-_WORD = re.compile(r"\w+")
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -154,20 +148,6 @@ def covering(query: str, head: list[str], ranked: list[str], chunks: dict[str, C
         front = [c for c in front if c != out] + [found]
         kept.add(found)
     return (front + [c for c in head if c not in front])[:len(head)]
-
-
-def keywords(query: str) -> str:
-    """`query` less its question words (QUESTION_WORDS, in lower case or as the first word: "The Who" and "Kind of
-    Blue" keep theirs), or `query` itself when nothing else is left."""
-    first = _WORD.search(query)
-
-    def drop(m: re.Match[str]) -> str:
-        word = m.group()
-        asks = word.lower() in QUESTION_WORDS and (word.islower() or m.start() == first.start())  # type: ignore[union-attr]
-        return "" if asks else word
-
-    kept = _WORD.sub(drop, query)
-    return kept if _WORD.search(kept) else query
 
 
 def mmr(candidates: list[str], relevance: dict[str, float], vectors: dict[str, np.ndarray], k: int,

@@ -1,4 +1,4 @@
-"""The BM25 side searches the question less its question words (rag.retrieval.keywords, issue 15): a page that
+"""The BM25 side searches the question less its question words (rag.keywords, issue 15): a page that
 holds many "what", "did" and "how many" is not ranked above the page that holds the question's subject."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 import rag
 from conftest import write_corpus
-from rag.retrieval import keywords
+from rag.keywords import keywords
 
 PAGES = {  # made up: a page of visitors' questions, the page that answers, and two others
     "visitor-questions.md": "# Visitor questions\n\nWhat did you see at the fair? What did you hear there? How many "
@@ -28,12 +28,31 @@ QUESTION = "What did the council vote for, and how many members did it have?"
 def test_question_words_are_left_out() -> None:
     assert keywords(QUESTION).split() == ["the", "council", "vote", "for,", "and", "members", "it", "?"]
     assert keywords("How much did the bridge cost?").split() == ["the", "bridge", "cost?"]
-    # in a name they stay: past the first word and capitalised
+    assert keywords("What kind of rock is basalt, and what was the name of the quarry called?").split() == [
+        "of", "rock", "basalt,", "and", "the", "of", "the", "quarry", "?"]
+    # a sentence's first word asks, whatever comes before; so does every word of a question in capitals
+    assert keywords("Q: What is Rome?").split() == ["Q:", "Rome?"]
+    assert keywords("1. Where is Rome?").split() == ["1.", "Rome?"]
+    assert keywords("I read about Rome. When did it fall?").split() == ["I", "read", "about", "Rome.", "it", "fall?"]
+    assert keywords("HOW MANY PLANETS ARE THERE?").split() == ["PLANETS", "THERE?"]
+
+
+def test_words_that_describe_stay() -> None:
+    # in a name: capitalised past a sentence's first word
     assert keywords("Which band is The Who?").split() == ["band", "The", "Who?"]
     assert keywords("What's Kind of Blue?").split() == ["'s", "Kind", "of", "Blue?"]
-    # a question of question words only is searched whole
-    assert keywords("Who is who?") == "Who is who?"
-    assert keywords("") == ""
+    assert keywords("Kind of Blue was recorded by whom?").split() == ["Kind", "of", "Blue", "recorded", "by", "?"]
+    # words that ask only in a phrase
+    assert keywords("What is a type 2 diabetes treatment?").split() == ["a", "type", "2", "diabetes", "treatment?"]
+    assert keywords("who is the person called the kind one?").split() == ["the", "person", "called", "the", "kind",
+                                                                         "one?"]
+    assert keywords("Which interpretation is many-worlds?").split() == ["interpretation", "many-worlds?"]
+
+
+def test_a_question_of_question_words_is_searched_whole() -> None:
+    # nothing the index would search is left without them ("it" and "is" are the index's stopwords)
+    for question in ("Who is who?", "What is it?", "What does it do?", "", "???"):
+        assert keywords(question) == question
 
 
 @pytest.fixture(scope="module")

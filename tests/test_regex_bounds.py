@@ -11,7 +11,7 @@ import time
 import pytest
 
 import rag
-from rag import answerability, chunking, docx_text, html_text, jsonl_corpus, parsers, pdf_text, textclean
+from rag import answerability, chunking, docx_text, html_text, jsonl_corpus, keywords, parsers, pdf_text, textclean
 from rag.web import examples
 
 MB = 1_000_000
@@ -42,7 +42,7 @@ PATHOLOGICAL = {
 def _patterns() -> list[tuple[str, re.Pattern[str] | re.Pattern[bytes]]]:
     found = []
     for module in (textclean, html_text, pdf_text, docx_text, parsers, jsonl_corpus, chunking, examples,
-                   answerability):
+                   answerability, keywords):
         for name, value in vars(module).items():
             if isinstance(value, re.Pattern):
                 found.append((f"{module.__name__.split('.')[-1]}.{name}", value))
@@ -77,6 +77,8 @@ def test_public_text_functions_are_fast(label: str) -> None:
     answerability.missing_terms("Did Zzyzxq-Qwertyu or Xyzzyplugh meet in 1887?", passages)
     answerability.flipped_word("Was the informal decrease of Zzyzxq incomplete?", text)
     answerability.lost_negation("Which decrease was not informal?", [text])
+    keywords.keywords(text)
+    keywords.keywords("what did " * (MB // 9))
     assert time.perf_counter() - start < 3.0
 
 
