@@ -206,8 +206,8 @@ def retrieve(
     # depends on the graph, i.e. on the order chunks were inserted (one worker or two), and convex fusion's
     # normalisation reads that tail; the head of a list twice as long is the exact top `pool` in practice
     dense = store.dense_search(vector, 2 * pool, documents)[:pool] if mode != "lexical" else []
-    lexical_query = query if question_words else keywords(query)
-    lexical = store.lexical_search(lexical_query, pool, documents) if mode != "dense" else []
+    lexical = (store.lexical_search(query if question_words else keywords(query), pool, documents)
+               if mode != "dense" else [])
     dense_scores, lexical_scores = dict(dense), dict(lexical)
     document_of: dict[str, str] = {}
 
