@@ -75,7 +75,8 @@ def evaluate(data: list[dict], score, floor: float | None) -> dict[str, list[flo
     out: dict[str, list[float]] = {m: [] for m in METRICS}
     for q in data:
         scores = score(q)
-        ranked = sorted(scores, key=lambda c: -scores[c])
+        # ties as rag.retrieval breaks them (the closer meaning first), then by id: the same order on every run
+        ranked = sorted(scores, key=lambda c: (-scores[c], -q["cos"].get(c, -1.0), c))
         if floor is not None:
             ranked = distinct_first(ranked, q["doc_of"], minmax(scores), floor=floor)
         ids = [q["doc_of"][c] for c in ranked[:10]]

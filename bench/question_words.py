@@ -9,8 +9,9 @@ new BM25 list brings and the cache lacks gets its true cosine and sentence cosin
 competes on the dense side as it would in rag. As in retrieval_sweep.py, the dense side ranks every candidate the
 cache (and these fills) hold for the question, so the variants share one dense pool and differ in their BM25 lists.
 
-- queries: the whole question; rag.keywords (what ships); the first version (25 words, "many", "much", "name",
-  "called", "type", "kind" dropped anywhere); scikit-learn's English stopwords dropped;
+- queries: the whole question; rag.keywords (what ships); its first version (cc14e6b: 25 words, "many", "much",
+  "name", "called", "type", "kind" among them, dropped in lower case or as the first word); scikit-learn's English
+  stopwords dropped wherever they stand;
 - PRF (RM3-like, over what ships): the ten best terms (frequency x IDF) of the first 3 or 5 passages of BM25 or
   of the fused ranking, added at 0.5, 1 or 2 times one query term;
 - weights (over what ships): sentence weight 0.5 / 0.7 / 0.85 by dense weight 0.4 to 0.6.
@@ -42,8 +43,22 @@ FIRST_VERSION = frozenset((
 ))
 
 
-def dropping(words: frozenset[str]):  # type: ignore[no-untyped-def]
-    return lambda q: re.sub(r"\w+", lambda m: "" if m.group().lower() in words else m.group(), q)
+def dropping(words: frozenset[str], names_stay: bool = False):  # type: ignore[no-untyped-def]
+    """A query filter: `words` out wherever they stand, or (`names_stay`, the first version of rag.keywords, cc14e6b)
+    only in lower case or as the query's first word."""
+    def drop(m: re.Match[str]) -> str:
+        asks = m.group().lower() in words and (not names_stay or m.group().islower() or m.start() == first)
+        return "" if asks else m.group()
+
+    def run(q: str) -> str:
+        nonlocal first
+        found = re.search(r"\w+", q)
+        first = found.start() if found else -1
+        kept = re.sub(r"\w+", drop, q)
+        return kept if re.search(r"\w", kept) else q
+
+    first = -1
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         return lambda q: sentence_scores({**q, "lexical": q[name]}, lam, w)
 
     queries = {"whole question": lambda q: q, "rag.keywords (ships)": keywords,
-               "first version (25 words anywhere)": dropping(FIRST_VERSION),
+               "first version (25 words, cc14e6b)": dropping(FIRST_VERSION, names_stay=True),
                "scikit-learn English stopwords": dropping(frozenset(ENGLISH_STOP_WORDS))}
     tokens = {name: tokenize([f(q) for q in questions]) for name, f in queries.items()}
     for name in queries:

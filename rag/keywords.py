@@ -2,12 +2,17 @@
 "did", "how many", "what type of"), which BM25 would otherwise reward a passage for holding. The dense side and the
 answerer read the whole question; this module only rewrites the lexical query (rag.retrieval calls it).
 
-A question word goes when it asks: in lower case, or capitalised as the first word of a sentence (of the query, or
-after ". ", "? ", ": ", a list number), or anywhere in a query written all in capitals. A capitalised one elsewhere is
-part of a name and stays ("The Who", "Doctor Who"). Some words ask only in a phrase and stay elsewhere: "many" and
-"much" after "how", "type" and "kind" after "what" or "which", "name" after "what" or in "the name of", "called" as
-the question's last word ("type 2 diabetes", "the kind one" and "many-worlds" keep theirs). When nothing the index
-would search is left, the whole question is searched.
+A question word goes when it asks: in lower case, or capitalised as the first word of a sentence (the query's first,
+or after ".", "?", "!", ":", ";", a new line or a list number's ")"), or anywhere in a query written all in capitals.
+Elsewhere a capitalised word is part of a name and stays ("The Who", "Doctor Who"), and so does an acronym ("WHO
+declared ..."), a word after an abbreviation's full stop ("Dr. Who") and a word joined by a hyphen ("how-to",
+"do-it-yourself"). Some words ask only in a phrase and stay elsewhere: "many" and "much" after "how"; "type(s)"
+and "kind(s)" between "what" or "which" and "of"; "name" after "what" or in "the name of"; "called" as the question's
+last word ("type 2 diabetes", "what type 2 drug", "the kind one" keep theirs). When nothing the index would search is
+left ("What is it?"), the whole question is searched.
+
+What it cannot tell: a title that opens the question ("Who Framed Roger Rabbit was released when?") and a name
+typed in lower case ("doctor who") lose their question word.
 
 Not here: the index's own tokenisation, stopwords and stemming (rag.lexical).
 """
@@ -24,11 +29,16 @@ QUESTION_WORDS = frozenset((
     "is", "are", "has", "have", "had",
 ))
 _AFTER = {  # word -> the words it asks after
-    "many": ("how",), "much": ("how",), "type": ("what", "which"), "types": ("what", "which"),
-    "kind": ("what", "which"), "kinds": ("what", "which"), "name": ("what",),
+    "many": ("how",), "much": ("how",), "name": ("what",),
+    **{w: ("what", "which") for w in ("type", "types", "kind", "kinds")},  # ... and before "of"
 }
 _WORD = re.compile(r"\w+")
-_ENDS = frozenset(".?!:;\n")  # after one of these (or a list number's "1." / "1)"), a word starts a sentence
+_ENDS = frozenset(".?!:;\n)")  # after one of these a word starts a sentence (but see _abbreviation)
+
+
+def _abbreviation(word: str) -> bool:
+    """A word whose full stop does not end a sentence: "Dr", "St", "U" (of "U.S.")."""
+    return word[:1].isupper() and len(word) <= 3 and not word.isdigit()
 
 
 def keywords(query: str) -> str:
@@ -39,12 +49,18 @@ def keywords(query: str) -> str:
     for i, m in enumerate(words):
         word, lower = m.group(), m.group().lower()
         before = words[i - 1].group().lower() if i else ""
-        asks = (lower in QUESTION_WORDS or before in _AFTER.get(lower, ())
-                or (lower == "name" and before == "the" and i + 1 < len(words) and words[i + 1].group() == "of")
+        after = words[i + 1].group().lower() if i + 1 < len(words) else ""
+        asks = (lower in QUESTION_WORDS or (before in _AFTER.get(lower, ()) and (after == "of" or lower == "name"
+                                                                                  or lower in ("many", "much")))
+                or (lower == "name" and before == "the" and after == "of")
                 or (lower == "called" and i == len(words) - 1))
+        if not asks or "-" in (query[m.start() - 1:m.start()], query[m.end():m.end() + 1]):
+            continue
         gap = query[words[i - 1].end():m.start()] if i else ""
-        first = i == 0 or any(c in _ENDS for c in gap) or gap[:1] == ")"
-        if asks and (word.islower() or shouting or first):
+        first = i == 0 or (any(c in _ENDS for c in gap) and not (gap.lstrip()[:1] == "." and _abbreviation(
+            words[i - 1].group())))
+        acronym = word.isupper() and len(word) > 1 and not shouting
+        if word.islower() or shouting or (first and not acronym):
             dropped.append(m)
     if not dropped:
         return query

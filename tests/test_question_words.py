@@ -33,6 +33,8 @@ def test_question_words_are_left_out() -> None:
     # a sentence's first word asks, whatever comes before; so does every word of a question in capitals
     assert keywords("Q: What is Rome?").split() == ["Q:", "Rome?"]
     assert keywords("1. Where is Rome?").split() == ["1.", "Rome?"]
+    assert keywords("1) Where is Rome?").split() == ["1)", "Rome?"]
+    assert keywords("Which kinds of rock are there?").split() == ["of", "rock", "there?"]
     assert keywords("I read about Rome. When did it fall?").split() == ["I", "read", "about", "Rome.", "it", "fall?"]
     assert keywords("HOW MANY PLANETS ARE THERE?").split() == ["PLANETS", "THERE?"]
 
@@ -42,8 +44,17 @@ def test_words_that_describe_stay() -> None:
     assert keywords("Which band is The Who?").split() == ["band", "The", "Who?"]
     assert keywords("What's Kind of Blue?").split() == ["'s", "Kind", "of", "Blue?"]
     assert keywords("Kind of Blue was recorded by whom?").split() == ["Kind", "of", "Blue", "recorded", "by", "?"]
+    assert keywords("Which Kind of Blue track is longest?").split() == ["Kind", "of", "Blue", "track", "longest?"]
+    # an acronym, a word after an abbreviation, a word of a hyphenated compound
+    assert keywords("WHO declared it a pandemic on what date?").split() == ["WHO", "declared", "it", "a", "pandemic",
+                                                                            "on", "date?"]
+    assert keywords("Who starred in Dr. Who and the Daleks?").split() == ["starred", "in", "Dr.", "Who", "and", "the",
+                                                                          "Daleks?"]
+    assert keywords("What is a how-to guide?").split() == ["a", "how-to", "guide?"]
     # words that ask only in a phrase
     assert keywords("What is a type 2 diabetes treatment?").split() == ["a", "type", "2", "diabetes", "treatment?"]
+    assert keywords("What type 2 diabetes drug was approved?").split() == ["type", "2", "diabetes", "drug",
+                                                                           "approved?"]
     assert keywords("who is the person called the kind one?").split() == ["the", "person", "called", "the", "kind",
                                                                          "one?"]
     assert keywords("Which interpretation is many-worlds?").split() == ["interpretation", "many-worlds?"]
