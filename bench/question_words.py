@@ -46,18 +46,13 @@ FIRST_VERSION = frozenset((
 def dropping(words: frozenset[str], names_stay: bool = False):  # type: ignore[no-untyped-def]
     """A query filter: `words` out wherever they stand, or (`names_stay`, the first version of rag.keywords, cc14e6b)
     only in lower case or as the query's first word."""
-    def drop(m: re.Match[str]) -> str:
-        asks = m.group().lower() in words and (not names_stay or m.group().islower() or m.start() == first)
-        return "" if asks else m.group()
-
     def run(q: str) -> str:
-        nonlocal first
         found = re.search(r"\w+", q)
         first = found.start() if found else -1
-        kept = re.sub(r"\w+", drop, q)
+        kept = re.sub(r"\w+", lambda m: "" if m.group().lower() in words and (
+            not names_stay or m.group().islower() or m.start() == first) else m.group(), q)
         return kept if re.search(r"\w", kept) else q
 
-    first = -1
     return run
 
 
@@ -72,10 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     import rag
-    from rag.chunking import sentence_spans
     from rag.eval.metrics import paired_bootstrap_diff
     from rag.keywords import keywords
     from rag.lexical import tokenize
+    from rag.sentence_vectors import sentence_texts
 
     data = pickle.loads(args.cache.read_bytes())
     questions = [q["question"] for q in read_jsonl(args.questions) if q.get("sources")]
@@ -109,8 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(0, len(new), 256):
             chunks, chunk_vectors = index.store.get(new[i:i + 256], embeddings=True)
             for c, chunk in chunks.items():
-                spans = [f"{chunk.title}\n{chunk.text[a:b]}" for a, b in sentence_spans(chunk.text)] or [chunk.text]
-                rows[c] = (chunk_vectors[c], index.embedder.embed(spans))
+                rows[c] = (chunk_vectors[c], index.embedder.embed(sentence_texts(chunk)))
         for q, side, vector in zip(data, lists, vectors):
             q[name] = side
             for c, _ in side[:50]:

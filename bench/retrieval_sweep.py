@@ -138,15 +138,14 @@ def sentence_scores(q: dict, lam: float, w: float = 0.4) -> dict[str, float]:
 
 def sentence_evidence(store, embedder, data: list[dict], query_vectors: list) -> None:  # type: ignore[no-untyped-def]
     """Fill each question's "best_sentence": candidate chunk id -> best cosine of one of its sentences."""
-    from rag.chunking import sentence_spans
+    from rag.sentence_vectors import sentence_texts
 
     ids = sorted({c for q in data for c in q["cos"]})
     started, sentence_vectors = time.perf_counter(), {}
     for i in range(0, len(ids), 256):
         chunks, _ = store.get(ids[i:i + 256])
         for cid, chunk in chunks.items():
-            texts = [f"{chunk.title}\n{chunk.text[a:b]}" for a, b in sentence_spans(chunk.text)] or [chunk.text]
-            sentence_vectors[cid] = texts
+            sentence_vectors[cid] = sentence_texts(chunk)
     flat = [(cid, t) for cid, texts in sentence_vectors.items() for t in texts]
     embedded = np.concatenate([embedder.embed([t for _, t in flat[i:i + 256]]) for i in range(0, len(flat), 256)])
     by_chunk: dict[str, list[int]] = {}

@@ -28,9 +28,9 @@ QUESTION_WORDS = frozenset((
     "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "was", "were",
     "is", "are", "has", "have", "had",
 ))
-_AFTER = {  # word -> the words it asks after
-    "many": ("how",), "much": ("how",), "name": ("what",),
-    **{w: ("what", "which") for w in ("type", "types", "kind", "kinds")},  # ... and before "of"
+_PHRASES = {  # word -> (the words it asks after, the word it asks before or None)
+    "many": (("how",), None), "much": (("how",), None), "name": (("what",), None),
+    **{w: (("what", "which"), "of") for w in ("type", "types", "kind", "kinds")},
 }
 _WORD = re.compile(r"\w+")
 _ENDS = frozenset(".?!:;\n)")  # after one of these a word starts a sentence (but see _abbreviation)
@@ -50,8 +50,8 @@ def keywords(query: str) -> str:
         word, lower = m.group(), m.group().lower()
         before = words[i - 1].group().lower() if i else ""
         after = words[i + 1].group().lower() if i + 1 < len(words) else ""
-        asks = (lower in QUESTION_WORDS or (before in _AFTER.get(lower, ()) and (after == "of" or lower == "name"
-                                                                                  or lower in ("many", "much")))
+        befores, needed = _PHRASES.get(lower, ((), None))
+        asks = (lower in QUESTION_WORDS or (before in befores and needed in (None, after))
                 or (lower == "name" and before == "the" and after == "of")
                 or (lower == "called" and i == len(words) - 1))
         if not asks or "-" in (query[m.start() - 1:m.start()], query[m.end():m.end() + 1]):
